@@ -1,0 +1,55 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { BasicSchema } from './sections/basic.ts'
+import { CertificateSchema } from './sections/certificate.ts'
+import { LocationSchema } from './sections/location.ts'
+import { MetricsSchema, TracingSchema } from './sections/observability.ts'
+import { ServerSchema } from './sections/server.ts'
+import { UpstreamSchema } from './sections/upstream.ts'
+
+/** Names of resources: what a TOML table key or an etcd key segment may be. */
+export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.:-]*$'
+
+const named = <T extends ReturnType<typeof Type.Object>>(item: T) =>
+  Type.Record(Type.String({ pattern: NAME_PATTERN }), item, { default: {} })
+
+/**
+ * A plugin instance as stored in config: `type` plus that type's keys. The per-type schema
+ * (plugins/) is checked separately so errors name the right keys.
+ */
+export const PluginInstanceSchema = Type.Object({ type: Type.String() }, { additionalProperties: true })
+
+/** The whole configuration, section by section (the TOML layout). */
+export const ConfigSchema = Type.Object(
+  {
+    basic: Type.Object(BasicSchema.properties, { additionalProperties: false, default: {} }),
+    upstreams: named(UpstreamSchema),
+    locations: named(LocationSchema),
+    servers: named(ServerSchema),
+    plugins: named(PluginInstanceSchema),
+    certificates: named(CertificateSchema),
+    metrics: Type.Object(MetricsSchema.properties, { additionalProperties: false, default: {} }),
+    tracing: Type.Object(TracingSchema.properties, { additionalProperties: false, default: {} }),
+  },
+  { additionalProperties: false },
+)
+
+/** A validated configuration with every default applied. */
+export type Config = Static<typeof ConfigSchema>
+/** The resource kinds that live under `desired/<kind>/<name>`. */
+export const RESOURCE_KINDS = ['upstreams', 'locations', 'servers', 'plugins', 'certificates'] as const
+export type ResourceKind = (typeof RESOURCE_KINDS)[number]
+/** Singleton sections (`desired/<section>`). */
+export const SINGLETON_SECTIONS = ['basic', 'metrics', 'tracing'] as const
+export type SingletonSection = (typeof SINGLETON_SECTIONS)[number]
+
+/** Schema of one resource kind or singleton section, for the API and the UI. */
+export const sectionSchemas = {
+  basic: BasicSchema,
+  upstreams: UpstreamSchema,
+  locations: LocationSchema,
+  servers: ServerSchema,
+  plugins: PluginInstanceSchema,
+  certificates: CertificateSchema,
+  metrics: MetricsSchema,
+  tracing: TracingSchema,
+} as const

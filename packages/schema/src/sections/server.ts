@@ -1,0 +1,29 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { Duration, Size, StringEnum } from '../units.ts'
+
+/** `[servers.NAME]`: a listener and the locations it serves. */
+export const ServerSchema = Type.Object(
+  {
+    addr: Type.String({ description: 'host:port to listen on' }),
+    locations: Type.Array(Type.String(), { default: [] }),
+    plugins: Type.Array(Type.String(), { default: [], description: 'global plugins, before the location plugins' }),
+    access_log: Type.Optional(Type.String({ description: 'combined | common | short | tiny | json | a format' })),
+    access_log_path: Type.Optional(Type.String()),
+    h2c: Type.Boolean({ default: false }),
+    tls_cert: Type.Optional(Type.String({ description: 'PEM inline or a path' })),
+    tls_key: Type.Optional(Type.String({ description: 'PEM inline or a path' })),
+    global_certificates: Type.Boolean({ default: false }),
+    certificates: Type.Array(Type.String(), { default: [] }),
+    enable_http2: Type.Boolean({ default: false }),
+    tls_min_version: StringEnum(['1.2', '1.3'], { default: '1.2' }),
+    ocsp_stapling: Type.Optional(Type.Boolean()),
+    max_header_size: Size('16kb', 'largest request head; bigger gets 431'),
+    max_headers: Type.Integer({ minimum: 1, default: 100, description: 'most request headers; more gets 431' }),
+    header_timeout: Duration('30s', 'time a client has to send the request head'),
+    request_timeout: Duration('300s', 'time a client has to send the whole request'),
+    keepalive_timeout: Duration('60s', 'idle time of a client keep-alive connection'),
+  },
+  { additionalProperties: false },
+)
+
+export type ServerConfig = Static<typeof ServerSchema>
