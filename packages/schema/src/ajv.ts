@@ -1,5 +1,5 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import type { TSchema } from '@sinclair/typebox'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { didYouMean } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
 import { toJsonSchema } from './json-schema.ts'
@@ -18,12 +18,13 @@ export function compileSchema(schema: TSchema): ValidateFunction {
 export function mapAjvErrors(errors: readonly ErrorObject[] | null | undefined, prefix = ''): ConfigError[] {
   const out: ConfigError[] = []
   for (const e of errors ?? []) {
-    const base = joinPath(prefix, e.instancePath.split('/').slice(1).map(unescape).join('.'))
+    const base = joinPath(prefix, e.instancePath.split('/').slice(1).map(unescapePointer).join('.'))
     const message = describe(e)
     if (message === undefined) continue
-    const path = e.keyword === 'additionalProperties' || e.keyword === 'required'
-      ? joinPath(base, String(e.params.additionalProperty ?? e.params.missingProperty))
-      : base
+    const path =
+      e.keyword === 'additionalProperties' || e.keyword === 'required'
+        ? joinPath(base, String(e.params.additionalProperty ?? e.params.missingProperty))
+        : base
     out.push({ path, message })
   }
   return out
@@ -68,7 +69,7 @@ function describeType(value: unknown): string {
   return typeof value === 'object' ? 'a table' : `${typeof value} ${JSON.stringify(value)}`
 }
 
-function unescape(segment: string): string {
+function unescapePointer(segment: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~')
 }
 

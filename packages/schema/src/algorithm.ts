@@ -1,3 +1,5 @@
+import { didYouMean } from './did-you-mean.ts'
+
 /** A balancing algorithm as parsed from `upstreams.NAME.algorithm`. */
 export type Algorithm =
   | { kind: 'round_robin' | 'least_conn' | 'ip_hash' | 'random' }
@@ -16,5 +18,5 @@ export function parseAlgorithm(text: string): Algorithm {
     const source = m[1] as 'header' | 'cookie' | 'query'
     return { kind: 'hash', source, name: source === 'header' ? (m[2] as string).toLowerCase() : (m[2] as string) }
   }
-  throw new Error(`unknown algorithm "${text}" (use ${ALGORITHM_FORMS.join(', ')})`)
+  throw new Error(`unknown algorithm "${text}"${didYouMean(text, SIMPLE)} (use ${ALGORITHM_FORMS.join(', ')})`)
 }

@@ -1,8 +1,5 @@
 /** A host pattern: exact name, "*.suffix" (subdomains only) or "~regex". */
-export type HostPattern =
-  | { kind: 'exact'; host: string }
-  | { kind: 'wildcard'; suffix: string }
-  | { kind: 'regex'; regex: RegExp }
+export type HostPattern = { kind: 'exact'; host: string } | { kind: 'wildcard'; suffix: string } | { kind: 'regex'; regex: RegExp }
 
 /** Parses one host pattern; lower-cases names; throws on a bad regex. */
 export function parseHostPattern(text: string): HostPattern {
@@ -15,10 +12,7 @@ export function parseHostPattern(text: string): HostPattern {
 }
 
 /** A path pattern: "=exact", "~regex", or a prefix ("" matches every path). */
-export type PathPattern =
-  | { kind: 'exact'; path: string }
-  | { kind: 'prefix'; prefix: string }
-  | { kind: 'regex'; regex: RegExp }
+export type PathPattern = { kind: 'exact'; path: string } | { kind: 'prefix'; prefix: string } | { kind: 'regex'; regex: RegExp }
 
 /** Parses one path pattern; throws on a bad regex or a path not starting with "/". */
 export function parsePathPattern(text: string): PathPattern {
@@ -50,7 +44,9 @@ export function parseRewrite(text: string): RewriteSpec {
 
 /** Turns "$name" references into JavaScript's "$<name>"; "$1" stays as it is. */
 function toJsReplacement(replacement: string): string {
-  return replacement.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, '$<$1>').replace(/\$\{(\w+)\}/g, (_, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`))
+  return replacement
+    .replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, '$<$1>')
+    .replace(/\$\{(\w+)\}/g, (_, n: string) => (/^\d+$/.test(n) ? `$${n}` : `$<${n}>`))
 }
 
 /** A "name:value" (or bare "name") header or query condition/edit. */

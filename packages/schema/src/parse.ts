@@ -8,7 +8,10 @@ export function parseToml(text: string): { ok: true; value: Record<string, unkno
     return { ok: true, value: parseTomlText(text) as Record<string, unknown> }
   } catch (err) {
     if (err instanceof TomlError) {
-      return { ok: false, errors: [{ path: '', message: `TOML syntax error at line ${err.line}, column ${err.column}: ${firstLine(err.message)}` }] }
+      return {
+        ok: false,
+        errors: [{ path: '', message: `TOML syntax error at line ${err.line}, column ${err.column}: ${firstLine(err.message)}` }],
+      }
     }
     throw err
   }

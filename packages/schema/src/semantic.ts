@@ -25,82 +25,94 @@ function attempt(push: (path: string, message: string) => void, path: string, fn
   }
 }
 
-const checkBasic = (config: Config): Check => (push) => {
-  config.basic.trusted_proxies.forEach((cidr, i) => {
-    attempt(push, `basic.trusted_proxies.${i}`, () => parseCidrList([cidr]))
-  })
-}
-
-const checkUpstreams = (config: Config): Check => (push) => {
-  for (const [name, up] of Object.entries(config.upstreams)) {
-    const at = `upstreams.${name}`
-    const seen = new Set<string>()
-    up.addrs.forEach((addr, i) => {
-      attempt(push, `${at}.addrs.${i}`, () => {
-        const parsed = parseBackendAddr(addr)
-        if (seen.has(parsed.id)) throw new Error(`duplicate backend "${parsed.id}"`)
-        seen.add(parsed.id)
-      })
+const checkBasic =
+  (config: Config): Check =>
+  (push) => {
+    config.basic.trusted_proxies.forEach((cidr, i) => {
+      attempt(push, `basic.trusted_proxies.${i}`, () => parseCidrList([cidr]))
     })
-    attempt(push, `${at}.algorithm`, () => parseAlgorithm(up.algorithm))
-    if (up.health_check !== undefined) attempt(push, `${at}.health_check`, () => parseHealthCheck(up.health_check as string))
   }
-}
 
-const checkLocations = (config: Config): Check => (push) => {
-  const upstreams = Object.keys(config.upstreams)
-  for (const [name, loc] of Object.entries(config.locations)) {
-    const at = `locations.${name}`
-    if (loc.upstream !== undefined && !config.upstreams[loc.upstream]) {
-      push(`${at}.upstream`, `unknown upstream "${loc.upstream}"${didYouMean(loc.upstream, upstreams)}`)
-    }
-    const hosts = loc.host === undefined ? [] : [loc.host].flat()
-    hosts.forEach((h, i) => attempt(push, Array.isArray(loc.host) ? `${at}.host.${i}` : `${at}.host`, () => parseHostPattern(h)))
-    attempt(push, `${at}.path`, () => parsePathPattern(loc.path))
-    if (loc.rewrite !== undefined) attempt(push, `${at}.rewrite`, () => parseRewrite(loc.rewrite as string))
-    loc.methods.forEach((m, i) => {
-      if (!/^[A-Z]+$/.test(m)) push(`${at}.methods.${i}`, `invalid method "${m}" (use upper case, for example "GET")`)
-    })
-    const lists = ['match_headers', 'match_query', 'headers_add', 'headers_set', 'response_headers_add', 'response_headers_set'] as const
-    for (const key of lists) {
-      loc[key].forEach((spec, i) => attempt(push, `${at}.${key}.${i}`, () => parseNameValue(spec, key !== 'match_query')))
-    }
-    for (const key of ['headers_add', 'headers_set', 'response_headers_add', 'response_headers_set'] as const) {
-      loc[key].forEach((spec, i) => {
-        if (!spec.includes(':')) push(`${at}.${key}.${i}`, `expected "Name:value", got "${spec}"`)
+const checkUpstreams =
+  (config: Config): Check =>
+  (push) => {
+    for (const [name, up] of Object.entries(config.upstreams)) {
+      const at = `upstreams.${name}`
+      const seen = new Set<string>()
+      up.addrs.forEach((addr, i) => {
+        attempt(push, `${at}.addrs.${i}`, () => {
+          const parsed = parseBackendAddr(addr)
+          if (seen.has(parsed.id)) throw new Error(`duplicate backend "${parsed.id}"`)
+          seen.add(parsed.id)
+        })
       })
+      attempt(push, `${at}.algorithm`, () => parseAlgorithm(up.algorithm))
+      if (up.health_check !== undefined) attempt(push, `${at}.health_check`, () => parseHealthCheck(up.health_check as string))
     }
-    checkPluginRefs(config, loc.plugins, `${at}.plugins`, push)
   }
-}
 
-const checkServers = (config: Config): Check => (push) => {
-  const locations = Object.keys(config.locations)
-  const addrs = new Map<string, string>()
-  for (const [name, server] of Object.entries(config.servers)) {
-    const at = `servers.${name}`
-    attempt(push, `${at}.addr`, () => {
-      const { host, port } = parseListenAddr(server.addr)
-      const key = `${host}:${port}`
-      const other = addrs.get(key)
-      if (other !== undefined && port !== 0) throw new Error(`address ${key} is also used by servers.${other}`)
-      addrs.set(key, name)
-    })
-    server.locations.forEach((loc, i) => {
-      if (!config.locations[loc]) push(`${at}.locations.${i}`, `unknown location "${loc}"${didYouMean(loc, locations)}`)
-    })
-    checkPluginRefs(config, server.plugins, `${at}.plugins`, push)
-    if ((server.tls_cert === undefined) !== (server.tls_key === undefined)) {
-      push(`${at}.${server.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
-    }
-    server.certificates.forEach((cert, i) => {
-      if (!config.certificates[cert]) {
-        push(`${at}.certificates.${i}`, `unknown certificate "${cert}"${didYouMean(cert, Object.keys(config.certificates))}`)
+const checkLocations =
+  (config: Config): Check =>
+  (push) => {
+    const upstreams = Object.keys(config.upstreams)
+    for (const [name, loc] of Object.entries(config.locations)) {
+      const at = `locations.${name}`
+      if (loc.upstream !== undefined && !config.upstreams[loc.upstream]) {
+        push(`${at}.upstream`, `unknown upstream "${loc.upstream}"${didYouMean(loc.upstream, upstreams)}`)
       }
-    })
+      const hosts = loc.host === undefined ? [] : [loc.host].flat()
+      hosts.forEach((h, i) => {
+        attempt(push, Array.isArray(loc.host) ? `${at}.host.${i}` : `${at}.host`, () => parseHostPattern(h))
+      })
+      attempt(push, `${at}.path`, () => parsePathPattern(loc.path))
+      if (loc.rewrite !== undefined) attempt(push, `${at}.rewrite`, () => parseRewrite(loc.rewrite as string))
+      loc.methods.forEach((m, i) => {
+        if (!/^[A-Z]+$/.test(m)) push(`${at}.methods.${i}`, `invalid method "${m}" (use upper case, for example "GET")`)
+      })
+      const lists = ['match_headers', 'match_query', 'headers_add', 'headers_set', 'response_headers_add', 'response_headers_set'] as const
+      for (const key of lists) {
+        loc[key].forEach((spec, i) => {
+          attempt(push, `${at}.${key}.${i}`, () => parseNameValue(spec, key !== 'match_query'))
+        })
+      }
+      for (const key of ['headers_add', 'headers_set', 'response_headers_add', 'response_headers_set'] as const) {
+        loc[key].forEach((spec, i) => {
+          if (!spec.includes(':')) push(`${at}.${key}.${i}`, `expected "Name:value", got "${spec}"`)
+        })
+      }
+      checkPluginRefs(config, loc.plugins, `${at}.plugins`, push)
+    }
   }
-  if (config.metrics.addr !== undefined) attempt(push, 'metrics.addr', () => parseListenAddr(config.metrics.addr as string))
-}
+
+const checkServers =
+  (config: Config): Check =>
+  (push) => {
+    const locations = Object.keys(config.locations)
+    const addrs = new Map<string, string>()
+    for (const [name, server] of Object.entries(config.servers)) {
+      const at = `servers.${name}`
+      attempt(push, `${at}.addr`, () => {
+        const { host, port } = parseListenAddr(server.addr)
+        const key = `${host}:${port}`
+        const other = addrs.get(key)
+        if (other !== undefined && port !== 0) throw new Error(`address ${key} is also used by servers.${other}`)
+        addrs.set(key, name)
+      })
+      server.locations.forEach((loc, i) => {
+        if (!config.locations[loc]) push(`${at}.locations.${i}`, `unknown location "${loc}"${didYouMean(loc, locations)}`)
+      })
+      checkPluginRefs(config, server.plugins, `${at}.plugins`, push)
+      if ((server.tls_cert === undefined) !== (server.tls_key === undefined)) {
+        push(`${at}.${server.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
+      }
+      server.certificates.forEach((cert, i) => {
+        if (!config.certificates[cert]) {
+          push(`${at}.certificates.${i}`, `unknown certificate "${cert}"${didYouMean(cert, Object.keys(config.certificates))}`)
+        }
+      })
+    }
+    if (config.metrics.addr !== undefined) attempt(push, 'metrics.addr', () => parseListenAddr(config.metrics.addr as string))
+  }
 
 function checkPluginRefs(config: Config, refs: readonly string[], at: string, push: (p: string, m: string) => void) {
   const names = Object.keys(config.plugins)

@@ -9,9 +9,7 @@ export const UpstreamSchema = Type.Object(
       default: 'round_robin',
       description: 'round_robin | least_conn | ip_hash | hash:header:NAME | hash:cookie:NAME | hash:query:NAME | random',
     }),
-    health_check: Type.Optional(
-      Type.String({ description: 'http://host/path?interval=2s&failure=2&success=1&timeout=1s or tcp://' }),
-    ),
+    health_check: Type.Optional(Type.String({ description: 'http://host/path?interval=2s&failure=2&success=1&timeout=1s or tcp://' })),
     connection_timeout: Duration('3s'),
     read_timeout: Duration('30s', 'time to wait for response headers and between body chunks'),
     idle_timeout: Duration('60s', 'keep-alive idle time of upstream connections'),

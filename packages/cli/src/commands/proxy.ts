@@ -1,0 +1,47 @@
+import { startFileMode } from '@fleetgate/data-plane'
+import { type FlagSpec, parseFlags, parseListenOverrides } from '../args.ts'
+import { startDemoBackend } from '../demo-backend.ts'
+import { createLogger } from '../logger.ts'
+import { onShutdown } from '../signals.ts'
+
+/** Flags of `fleetgate proxy`. */
+export const proxyFlags: Record<string, FlagSpec> = {
+  config: { type: 'string', short: 'c', help: 'TOML config file (file mode)' },
+  etcd: { type: 'string', help: 'etcd endpoints, comma-separated (fleet mode)' },
+  cluster: { type: 'string', help: 'cluster name under /fleetgate/ (fleet mode)' },
+  'node-id': { type: 'string', help: 'this node id in the fleet view (default: hostname)' },
+  'cache-file': { type: 'string', help: 'last applied config, served when etcd is down at start' },
+  'status-addr': { type: 'string', help: 'HOST:PORT of /livez, /readyz, /status, /metrics' },
+  listen: { type: 'string', multiple: true, help: 'SERVER=HOST:PORT overriding a server address on this node' },
+  'log-level': { type: 'string', help: 'trace | debug | info | warn | error' },
+  'demo-backend': { type: 'boolean', help: 'also start the built-in demo backends on 127.0.0.1:9001 and :9002' },
+}
+
+/** `fleetgate proxy`: a data plane from a config file (fleet mode comes with the control plane). */
+export async function proxyCommand(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, proxyFlags)
+  const logger = createLogger(flags['log-level'] as string | undefined)
+  if (flags.config === undefined) {
+    process.stderr.write('fleetgate proxy: --config FILE.toml is required (fleet mode with --etcd is not available yet)\n')
+    return 2
+  }
+  if (flags['demo-backend']) {
+    await startDemoBackend(9001, 'demo-1')
+    await startDemoBackend(9002, 'demo-2')
+    logger.info('demo backends on 127.0.0.1:9001 and 127.0.0.1:9002')
+  }
+  const proxy = await startFileMode({
+    configPath: flags.config as string,
+    logger,
+    ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
+    listenOverrides: parseListenOverrides((flags.listen as string[] | undefined) ?? []),
+  })
+  const level = proxy.gateway.current?.config.basic.log_level
+  if (level && flags['log-level'] === undefined) logger.level = level
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading config')
+    void proxy.reload()
+  })
+  await onShutdown(logger, () => proxy.stop())
+  return 0
+}

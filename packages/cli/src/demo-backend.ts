@@ -1,0 +1,23 @@
+import { createServer, type Server } from 'node:http'
+
+/**
+ * A tiny backend for the quick start: answers every request with JSON describing what it
+ * received (method, path, the headers the gateway added), so `curl` shows the proxy at work.
+ */
+export async function startDemoBackend(port: number, name: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+    })
+    req.on('end', () => {
+      const body = JSON.stringify({ backend: name, method: req.method, url: req.url, bodyBytes: size, headers: req.headers }, null, 2)
+      res.writeHead(200, { 'content-type': 'application/json', 'x-demo-backend': name }).end(`${body}\n`)
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve())
+  })
+  return server
+}

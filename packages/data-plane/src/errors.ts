@@ -1,0 +1,66 @@
+/**
+ * Every error the gateway itself answers with: one stable code, its HTTP status and a
+ * short public message. Branch on `code`, never on a message.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, message: 'malformed request' },
+  NO_ROUTE: { status: 404, message: 'no location matches this request' },
+  REQUEST_TIMEOUT: { status: 408, message: 'the client was too slow sending the request' },
+  BODY_TOO_LARGE: { status: 413, message: 'request body exceeds client_max_body_size' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large or too many' },
+  INTERNAL: { status: 500, message: 'internal gateway error' },
+  NO_UPSTREAM: { status: 502, message: 'the location has no upstream' },
+  UPSTREAM_CONNECT: { status: 502, message: 'could not connect to the upstream' },
+  UPSTREAM_RESET: { status: 502, message: 'the upstream closed the connection' },
+  UPSTREAM_PROTOCOL: { status: 502, message: 'the upstream sent an invalid response' },
+  NO_HEALTHY_BACKEND: { status: 503, message: 'no healthy backend in the upstream' },
+  SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down' },
+  UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
+  UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'connecting to the upstream timed out' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+/** A stable error code from ERROR_CODES. */
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** An error the gateway answers with its code's status; `cause` keeps the underlying error. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  constructor(code: ErrorCode, detail?: string, options?: ErrorOptions) {
+    super(detail ?? ERROR_CODES[code].message, options)
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = ERROR_CODES[code].status
+  }
+}
+
+const UNDICI_CODES: Record<string, ErrorCode> = {
+  ECONNREFUSED: 'UPSTREAM_CONNECT',
+  EHOSTUNREACH: 'UPSTREAM_CONNECT',
+  ENETUNREACH: 'UPSTREAM_CONNECT',
+  ENOTFOUND: 'UPSTREAM_CONNECT',
+  EAI_AGAIN: 'UPSTREAM_CONNECT',
+  UND_ERR_CONNECT_TIMEOUT: 'UPSTREAM_CONNECT_TIMEOUT',
+  UND_ERR_HEADERS_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  UND_ERR_SOCKET: 'UPSTREAM_RESET',
+  ECONNRESET: 'UPSTREAM_RESET',
+  EPIPE: 'UPSTREAM_RESET',
+  HPE_INVALID_CONSTANT: 'UPSTREAM_PROTOCOL',
+  UND_ERR_INFO: 'UPSTREAM_PROTOCOL',
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'UPSTREAM_PROTOCOL',
+}
+
+/** Maps an upstream (undici or socket) error to a gateway error code. */
+export function upstreamErrorCode(err: unknown): ErrorCode {
+  const code = (err as { code?: string }).code
+  if (code !== undefined && UNDICI_CODES[code]) return UNDICI_CODES[code]
+  if (code?.startsWith('HPE_')) return 'UPSTREAM_PROTOCOL'
+  if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return 'UPSTREAM_CONNECT'
+  return 'UPSTREAM_RESET'
+}
+
+/** True when the upstream never received the request, so another backend may be tried safely. */
+export function isConnectFailure(code: ErrorCode): boolean {
+  return code === 'UPSTREAM_CONNECT' || code === 'UPSTREAM_CONNECT_TIMEOUT'
+}

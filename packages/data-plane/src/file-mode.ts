@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises'
+import { configHash, formatConfigErrors, loadConfigText, parseListenAddr } from '@fleetgate/schema'
+import type { Logger } from 'pino'
+import { watchConfigFile } from './config-file-watcher.ts'
+import { createGateway, type Gateway } from './gateway.ts'
+import { createMetrics } from './metrics.ts'
+import { openStatusServer } from './status-server.ts'
+
+/** Options of `fleetgate proxy --config FILE`. */
+export interface FileModeOptions {
+  configPath: string
+  logger: Logger
+  statusAddr?: string
+  listenOverrides?: ReadonlyMap<string, string>
+}
+
+/** A running file-mode data plane. */
+export interface FileModeProxy {
+  gateway: Gateway
+  /** Re-reads the file and applies it if valid and changed (also on file change and SIGHUP). */
+  reload(): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a data plane from a TOML file: the first load must be valid (else it throws with every
+ * error); later changes that fail are logged and the running config keeps serving.
+ */
+export async function startFileMode(options: FileModeOptions): Promise<FileModeProxy> {
+  const { logger, configPath } = options
+  const metrics = createMetrics()
+  const gateway = createGateway({ logger, ...(options.listenOverrides ? { listenOverrides: options.listenOverrides } : {}) })
+  let generation = 0
+
+  async function load(): Promise<void> {
+    const text = await readFile(configPath, 'utf8')
+    const result = loadConfigText(text)
+    if (!result.ok) throw Object.assign(new Error(formatConfigErrors(result.errors)), { code: 'CONFIG_INVALID', errors: result.errors })
+    const sha256 = configHash(result.config)
+    if (sha256 === gateway.current?.meta.sha256) return
+    const started = performance.now()
+    await gateway.apply(result.config, { generation: generation + 1, sha256, source: 'file' })
+    generation++
+    metrics.configGeneration.set(generation)
+    metrics.configApplies.inc({ result: 'ack' })
+    metrics.configApplySeconds.set((performance.now() - started) / 1000)
+  }
+
+  await load()
+  const statusAddr = options.statusAddr ?? gateway.current?.config.metrics.addr
+  const status = statusAddr === undefined ? undefined : await openStatus(statusAddr)
+
+  async function openStatus(addr: string) {
+    const { host, port } = parseListenAddr(addr)
+    return await openStatusServer(host, port, {
+      registry: metrics.registry,
+      metricsPath: gateway.current?.config.metrics.path ?? '/metrics',
+      isReady: () => gateway.current !== undefined,
+      status: () => ({ ...gateway.status(), etcdConnected: null, node: 'file' }),
+    })
+  }
+
+  let reloading = Promise.resolve()
+  const reload = () => {
+    reloading = reloading.then(load).catch((err: Error & { errors?: unknown }) => {
+      metrics.configApplies.inc({ result: 'nack' })
+      gateway.reject(err.message)
+      logger.error({ errors: err.errors, err: err.errors ? undefined : err }, 'config rejected; the previous config keeps serving')
+    })
+    return reloading
+  }
+  const watcher = watchConfigFile(configPath, () => void reload())
+  if (status) logger.info({ addr: statusAddr, port: status.port }, 'status listener ready')
+  return {
+    gateway,
+    reload,
+    async stop() {
+      watcher.close()
+      await gateway.shutdown()
+      status?.close()
+    },
+  }
+}

@@ -1,0 +1,189 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Config } from '@fleetgate/schema'
+import type { Logger } from 'pino'
+import { sendError } from './error-response.ts'
+import { type Listener, openListener } from './listener.ts'
+import { handleRequest, type RequestObserver } from './proxy/handler.ts'
+import { compileSnapshot, type Snapshot, type SnapshotMeta } from './snapshot.ts'
+import type { Upstream } from './upstream/types.ts'
+
+/** Options of a gateway process. */
+export interface GatewayOptions {
+  logger: Logger
+  /** server name -> "host:port", overriding `[servers.NAME] addr` on this node. */
+  listenOverrides?: ReadonlyMap<string, string>
+  /** Called once per finished request (access logs, metrics). */
+  observe?: RequestObserver
+}
+
+/** What the status endpoint and the fleet report show about the applied config. */
+export interface GatewayStatus {
+  generation: number | null
+  sha256: string | null
+  source: string | null
+  appliedAt: string | null
+  lastError: string | null
+}
+
+/** The data plane: listeners serving the current snapshot, swapped atomically by apply(). */
+export interface Gateway {
+  /** The snapshot new requests use; undefined until the first apply. */
+  readonly current: Snapshot | undefined
+  /** Compiles `config`, opens new listeners, swaps, retires the old snapshot. Rejects whole on any error. */
+  apply(config: Config, meta: SnapshotMeta): Promise<void>
+  /** Records a rejected config (shown by status()). */
+  reject(message: string): void
+  status(): GatewayStatus
+  /** The port a configured listen address is bound to (for port 0 in tests). */
+  boundPort(serverName: string): number | undefined
+  /** Stops accepting, waits up to the grace period for in-flight requests, closes everything. */
+  shutdown(): Promise<void>
+}
+
+const noop: RequestObserver = () => {}
+
+/** Creates a gateway with no config applied (not ready) and no listeners. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { logger } = options
+  const listenOverrides = options.listenOverrides ?? new Map<string, string>()
+  const observe = options.observe ?? noop
+  const listeners = new Map<string, Listener>()
+  let current: Snapshot | undefined
+  let lastError: string | null = null
+  let applying: Promise<void> = Promise.resolve()
+  let shuttingDown = false
+
+  const onRequest = (key: string) => (req: IncomingMessage, res: ServerResponse) => {
+    const snap = current
+    const server = snap?.serversByListen.get(key)
+    if (snap === undefined || server === undefined || shuttingDown) {
+      if (shuttingDown) res.setHeader('connection', 'close')
+      sendError(req, res, shuttingDown ? 'SHUTTING_DOWN' : 'NO_ROUTE')
+      return
+    }
+    snap.inflight++
+    res.once('close', () => release(snap))
+    try {
+      handleRequest(snap, server, req, res, observe)
+    } catch (err) {
+      logger.error({ err, url: req.url }, 'request handler failed')
+      sendError(req, res, 'INTERNAL')
+    }
+  }
+
+  const retiring = new Map<Snapshot, Upstream[]>()
+  const release = (snap: Snapshot) => {
+    snap.inflight--
+    if (snap.inflight === 0) closeRetired(snap)
+  }
+  const closeRetired = (snap: Snapshot) => {
+    const upstreams = retiring.get(snap)
+    if (upstreams === undefined) return
+    retiring.delete(snap)
+    for (const upstream of upstreams) void upstream.close()
+  }
+
+  async function reconcileListeners(next: Snapshot): Promise<Listener[]> {
+    const opened: Listener[] = []
+    try {
+      for (const [key, server] of next.serversByListen) {
+        const existing = listeners.get(key)
+        if (existing !== undefined) continue
+        const [host, port] = splitKey(key)
+        opened.push(await openListener(key, host, port, server, onRequest(key)))
+      }
+    } catch (err) {
+      await Promise.all(opened.map((l) => l.close()))
+      throw err
+    }
+    return opened
+  }
+
+  async function applyNow(config: Config, meta: SnapshotMeta): Promise<void> {
+    const started = performance.now()
+    const { snapshot: next, created } = compileSnapshot(config, meta, current, { listenOverrides, logger })
+    let opened: Listener[]
+    try {
+      opened = await reconcileListeners(next)
+    } catch (err) {
+      for (const upstream of created) void upstream.close()
+      throw err
+    }
+    const previous = current
+    current = next
+    lastError = null
+    for (const listener of opened) listeners.set(listener.key, listener)
+    for (const [key, listener] of listeners) {
+      const server = next.serversByListen.get(key)
+      if (server !== undefined) listener.configure(server)
+      else {
+        listeners.delete(key)
+        void listener.close()
+      }
+    }
+    for (const upstream of created) upstream.start()
+    if (previous !== undefined) retire(previous, next)
+    logger.info(
+      { generation: meta.generation, sha256: meta.sha256, source: meta.source, ms: Math.round(performance.now() - started) },
+      'config applied',
+    )
+  }
+
+  function retire(previous: Snapshot, next: Snapshot) {
+    const dropped = [...previous.upstreams.values()].filter((u) => next.upstreams.get(u.name) !== u)
+    if (dropped.length === 0) return
+    retiring.set(previous, dropped)
+    if (previous.inflight === 0) closeRetired(previous)
+  }
+
+  return {
+    get current() {
+      return current
+    },
+    apply(config, meta) {
+      const run = applying.then(() => applyNow(config, meta))
+      applying = run.catch(() => {})
+      return run
+    },
+    reject(message) {
+      lastError = message
+    },
+    status() {
+      return {
+        generation: current?.meta.generation ?? null,
+        sha256: current?.meta.sha256 ?? null,
+        source: current?.meta.source ?? null,
+        appliedAt: current?.appliedAt.toISOString() ?? null,
+        lastError,
+      }
+    },
+    boundPort(serverName) {
+      for (const [key, server] of current?.serversByListen ?? []) {
+        if (server.name === serverName) return listeners.get(key)?.port
+      }
+      return undefined
+    },
+    async shutdown() {
+      shuttingDown = true
+      const grace = current?.gracePeriodMs ?? 10_000
+      const closing = Promise.all([...listeners.values()].map((l) => l.close()))
+      // Keep-alive connections whose last response ends during the drain are closed as they go idle.
+      const sweep = setInterval(() => {
+        for (const l of listeners.values()) l.server.closeIdleConnections()
+      }, 100)
+      const timer = setTimeout(() => {
+        for (const l of listeners.values()) l.destroy()
+      }, grace)
+      await closing
+      clearInterval(sweep)
+      clearTimeout(timer)
+      for (const upstream of current?.upstreams.values() ?? []) await upstream.close()
+    },
+  }
+}
+
+function splitKey(key: string): [string, number] {
+  const addr = key.split('/')[0] as string
+  const i = addr.lastIndexOf(':')
+  return [addr.slice(0, i), Number(addr.slice(i + 1))]
+}

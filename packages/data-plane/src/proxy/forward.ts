@@ -1,0 +1,170 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { Dispatcher } from 'undici'
+import { sendError } from '../error-response.ts'
+import { type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
+import type { Backend, BalanceRequest, Upstream } from '../upstream/types.ts'
+import type { HeaderEdits } from './header-edits.ts'
+import { buildResponseHeaders } from './response-headers.ts'
+
+/** Everything one proxied exchange needs; prepared by the request handler. */
+export interface ForwardPlan {
+  req: IncomingMessage
+  res: ServerResponse
+  upstream: Upstream
+  method: Dispatcher.HttpMethod
+  path: string
+  headers: string[]
+  /** The request body: a stream (not retryable), a buffer, or null. */
+  body: Readable | Buffer | null
+  /** True when a connect failure may be retried on another backend. */
+  retryable: boolean
+  balance: BalanceRequest
+  responseEdits: HeaderEdits
+  via: string | undefined
+  /** Called once when the exchange ends, with the error code if the gateway answered an error. */
+  onEnd(outcome: ForwardOutcome): void
+}
+
+/** How an exchange ended, for logs and metrics. */
+export interface ForwardOutcome {
+  status: number
+  backend: string | undefined
+  attempts: number
+  error: ErrorCode | undefined
+  cause: unknown
+}
+
+/** A client that went away; aborting the upstream with it must not count against the backend. */
+class ClientGone extends Error {}
+
+/**
+ * One client request proxied to an upstream through undici's dispatch API. The (deprecated
+ * in typings, native in undici 7) raw handler is used on purpose: it hands over raw header
+ * buffers with no parsing, and returning false from onData is undici's backpressure.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #plan: ForwardPlan
+  readonly #tried = new Set<Backend>()
+  #backend: Backend | undefined
+  #abort: ((err?: Error) => void) | undefined
+  #resume: (() => void) | undefined
+  #waitingDrain = false
+  #clientGone = false
+  #done = false
+
+  constructor(plan: ForwardPlan) {
+    this.#plan = plan
+    plan.res.once('close', () => {
+      if (this.#done || plan.res.writableFinished) return
+      this.#clientGone = true
+      this.#abort?.(new ClientGone('client closed the connection'))
+    })
+  }
+
+  start(): void {
+    const plan = this.#plan
+    const backend = plan.upstream.pick(plan.balance, this.#tried)
+    if (backend === undefined) {
+      this.#fail(this.#tried.size === 0 ? 'NO_HEALTHY_BACKEND' : 'UPSTREAM_CONNECT', undefined)
+      return
+    }
+    this.#backend = backend
+    this.#tried.add(backend)
+    backend.onRequestStart()
+    backend.dispatcher.dispatch(
+      {
+        path: plan.path,
+        method: plan.method,
+        headers: plan.headers,
+        body: plan.body,
+        headersTimeout: plan.upstream.readTimeoutMs,
+        bodyTimeout: plan.upstream.readTimeoutMs,
+      },
+      this,
+    )
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.#abort = abort
+    if (this.#clientGone) abort(new ClientGone('client closed the connection'))
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true
+    const { res, responseEdits, via } = this.#plan
+    this.#resume = resume
+    res.writeHead(statusCode, buildResponseHeaders(rawHeaders, responseEdits, via))
+    return true
+  }
+
+  onData(chunk: Buffer): boolean {
+    const ok = this.#plan.res.write(chunk)
+    if (!ok && !this.#waitingDrain) {
+      this.#waitingDrain = true
+      this.#plan.res.once('drain', this.#onDrain)
+    }
+    return ok
+  }
+
+  readonly #onDrain = () => {
+    this.#waitingDrain = false
+    this.#resume?.()
+  }
+
+  onComplete(): void {
+    this.#backend?.onRequestEnd(false)
+    this.#plan.res.end()
+    this.#finish(undefined, undefined)
+  }
+
+  onError(err: Error): void {
+    const { res } = this.#plan
+    if (err instanceof ClientGone || this.#clientGone) {
+      this.#backend?.onRequestEnd(false)
+      this.#finish(undefined, err)
+      return
+    }
+    if (err instanceof GatewayError) {
+      this.#backend?.onRequestEnd(false)
+      this.#fail(err.code, err)
+      return
+    }
+    const code = upstreamErrorCode(err)
+    this.#backend?.onRequestEnd(true)
+    if (!res.headersSent && isConnectFailure(code) && this.#canRetry()) {
+      this.start()
+      return
+    }
+    this.#fail(code, err)
+  }
+
+  #canRetry(): boolean {
+    const { retryable, upstream } = this.#plan
+    return retryable && this.#tried.size <= upstream.config.max_retries && this.#tried.size < upstream.backends.length
+  }
+
+  #fail(code: ErrorCode, cause: unknown): void {
+    const { req, res } = this.#plan
+    if (res.headersSent) res.destroy(cause instanceof Error ? cause : undefined)
+    else sendError(req, res, code)
+    this.#finish(code, cause)
+  }
+
+  #finish(error: ErrorCode | undefined, cause: unknown): void {
+    if (this.#done) return
+    this.#done = true
+    this.#plan.onEnd({
+      status: this.#plan.res.statusCode,
+      backend: this.#backend?.id,
+      attempts: this.#tried.size,
+      error,
+      cause,
+    })
+  }
+}
+
+/** Proxies the request described by `plan`, retrying connect failures on other backends when allowed. */
+export function forward(plan: ForwardPlan): void {
+  new Exchange(plan).start()
+}

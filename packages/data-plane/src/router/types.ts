@@ -1,0 +1,31 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { LocationConfig } from '@fleetgate/schema'
+
+/** The parts of a request routing looks at, computed once per request. */
+export interface RouteRequest {
+  /** Host without port, lower-case ("" when absent). */
+  host: string
+  /** Path without the query string, as received (not decoded). */
+  path: string
+  /** Raw query string without "?" ("" when none). */
+  query: string
+  method: string
+  headers: IncomingHttpHeaders
+}
+
+/** One location compiled for matching: everything per-request work needs, prepared once. */
+export interface Route {
+  readonly name: string
+  readonly config: LocationConfig
+  /**
+   * The upstream path (with "?query" appended when the request had one) after this
+   * location's rewrite; the original path and query when there is no rewrite.
+   */
+  rewrite(req: RouteRequest): string
+}
+
+/** Routes of one server, compiled into indexes once per snapshot. */
+export interface Router {
+  /** The best route for the request, or undefined (404). */
+  match(req: RouteRequest): Route | undefined
+}

@@ -1,0 +1,163 @@
+import type { BlockList } from 'node:net'
+import {
+  type Config,
+  configHash,
+  type LocationConfig,
+  parseCidrList,
+  parseDuration,
+  parseListenAddr,
+  parseSize,
+  type ServerConfig,
+} from '@fleetgate/schema'
+import type { Logger } from 'pino'
+import { compileHeaderEdits, type HeaderEdits } from './proxy/header-edits.ts'
+import { compileRouter } from './router/index.ts'
+import type { Router } from './router/types.ts'
+import { createUpstream } from './upstream/index.ts'
+import type { Upstream } from './upstream/types.ts'
+
+/** Where a snapshot's config came from and which version it is. */
+export interface SnapshotMeta {
+  generation: number
+  sha256: string
+  source: string
+}
+
+/** One location, ready for requests: everything derived from its config once. */
+export interface LocationRuntime {
+  readonly name: string
+  readonly config: LocationConfig
+  readonly upstream: Upstream | undefined
+  readonly requestEdits: HeaderEdits
+  readonly responseEdits: HeaderEdits
+  /** Largest accepted body in bytes (Infinity when unlimited). */
+  readonly maxBodySize: number
+}
+
+/** One `[servers.NAME]`, ready for requests. */
+export interface ServerRuntime {
+  readonly name: string
+  readonly config: ServerConfig
+  /** "host:port" this server listens on (after --listen overrides). */
+  readonly listenKey: string
+  readonly router: Router
+  readonly locations: ReadonlyMap<string, LocationRuntime>
+  readonly maxHeaders: number
+  readonly maxHeaderSize: number
+  readonly headerTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly keepAliveTimeoutMs: number
+}
+
+/**
+ * The proxy as a function of one config: routers, upstream pools and everything per-request
+ * work needs, built once. Requests read the current snapshot once and keep it.
+ */
+export interface Snapshot {
+  readonly meta: SnapshotMeta
+  readonly appliedAt: Date
+  readonly config: Config
+  readonly serversByListen: ReadonlyMap<string, ServerRuntime>
+  readonly upstreams: ReadonlyMap<string, Upstream>
+  readonly trustedProxies: BlockList | undefined
+  readonly via: string | undefined
+  readonly gracePeriodMs: number
+  /** Requests that started on this snapshot and have not ended. */
+  inflight: number
+}
+
+/** The outcome of compile: the snapshot and the upstreams it created (not yet started). */
+export interface CompileResult {
+  snapshot: Snapshot
+  created: Upstream[]
+}
+
+/** Options that override parts of the config on this node only. */
+export interface CompileOptions {
+  /** server name -> "host:port" */
+  listenOverrides: ReadonlyMap<string, string>
+  logger: Logger
+}
+
+/**
+ * Builds a snapshot from a validated config, reusing `previous`'s upstreams whose config is
+ * unchanged (same hash), so their pools, health state and counters survive. Throws on any
+ * problem; upstreams created before the throw are closed.
+ */
+export function compileSnapshot(
+  config: Config,
+  meta: SnapshotMeta,
+  previous: Snapshot | undefined,
+  options: CompileOptions,
+): CompileResult {
+  const created: Upstream[] = []
+  try {
+    const upstreams = new Map<string, Upstream>()
+    for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
+      const old = previous?.upstreams.get(name)
+      if (old !== undefined && old.hash === configHash(upstreamConfig)) {
+        upstreams.set(name, old)
+        continue
+      }
+      const fresh = createUpstream(name, upstreamConfig, { logger: options.logger })
+      created.push(fresh)
+      upstreams.set(name, fresh)
+    }
+    const serversByListen = new Map<string, ServerRuntime>()
+    for (const [name, serverConfig] of Object.entries(config.servers)) {
+      const server = compileServer(name, serverConfig, config, upstreams, options)
+      serversByListen.set(server.listenKey, server)
+    }
+    const trusted = config.basic.trusted_proxies
+    const snapshot: Snapshot = {
+      meta,
+      appliedAt: new Date(),
+      config,
+      serversByListen,
+      upstreams,
+      trustedProxies: trusted.length > 0 ? parseCidrList(trusted) : undefined,
+      via: config.basic.via ? `1.1 ${config.basic.name}` : undefined,
+      gracePeriodMs: parseDuration(config.basic.grace_period),
+      inflight: 0,
+    }
+    return { snapshot, created }
+  } catch (err) {
+    for (const upstream of created) void upstream.close()
+    throw err
+  }
+}
+
+function compileServer(
+  name: string,
+  server: ServerConfig,
+  config: Config,
+  upstreams: ReadonlyMap<string, Upstream>,
+  options: CompileOptions,
+): ServerRuntime {
+  const addr = parseListenAddr(options.listenOverrides.get(name) ?? server.addr)
+  const locations = new Map<string, LocationRuntime>()
+  for (const locationName of server.locations) {
+    const loc = config.locations[locationName] as LocationConfig
+    locations.set(locationName, {
+      name: locationName,
+      config: loc,
+      upstream: loc.upstream === undefined ? undefined : upstreams.get(loc.upstream),
+      requestEdits: compileHeaderEdits(loc.headers_add, loc.headers_set, loc.headers_remove),
+      responseEdits: compileHeaderEdits(loc.response_headers_add, loc.response_headers_set, loc.response_headers_remove),
+      maxBodySize: loc.client_max_body_size === undefined ? Number.POSITIVE_INFINITY : parseSize(loc.client_max_body_size),
+    })
+  }
+  return {
+    name,
+    config: server,
+    // Port 0 (tests) binds a fresh port per server, so the key must tell such servers apart.
+    listenKey: addr.port === 0 ? `${addr.host}:0/${name}` : `${addr.host}:${addr.port}`,
+    router: compileRouter(server.locations.map((n) => ({ name: n, config: config.locations[n] as LocationConfig }))),
+    locations,
+    maxHeaders: server.max_headers,
+    maxHeaderSize: parseSize(server.max_header_size),
+    headerTimeoutMs: parseDuration(server.header_timeout),
+    requestTimeoutMs: parseDuration(server.request_timeout),
+    keepAliveTimeoutMs: parseDuration(server.keepalive_timeout),
+  }
+}

@@ -1,0 +1,8 @@
+export { backendOrigin, createBackend, type BackendDeps, type UpstreamBackend } from './backend.ts'
+export { createBalancer } from './balancers/index.ts'
+export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.ts'
+export { createHealthChecker, type HealthChecker, type HealthCheckerDeps } from './health-checker.ts'
+export type { Logger } from './logger.ts'
+export { resolveUpstreamTls, tlsConnectOptions, type UpstreamTls } from './tls-options.ts'
+export type { Backend, BalanceRequest, Balancer, Upstream } from './types.ts'
+export { createUpstream, type ManagedUpstream, type UpstreamDeps } from './upstream.ts'
