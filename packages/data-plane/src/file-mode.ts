@@ -12,6 +12,8 @@ export interface FileModeOptions {
   logger: Logger
   statusAddr?: string
   listenOverrides?: ReadonlyMap<string, string>
+  /** Worker process of several sharing listeners (SO_REUSEPORT); only worker 1 serves status. */
+  worker?: { id: number; count: number }
 }
 
 /** A running file-mode data plane. */
@@ -29,7 +31,11 @@ export interface FileModeProxy {
 export async function startFileMode(options: FileModeOptions): Promise<FileModeProxy> {
   const { logger, configPath } = options
   const metrics = createMetrics()
-  const gateway = createGateway({ logger, ...(options.listenOverrides ? { listenOverrides: options.listenOverrides } : {}) })
+  const gateway = createGateway({
+    logger,
+    reusePort: options.worker !== undefined,
+    ...(options.listenOverrides ? { listenOverrides: options.listenOverrides } : {}),
+  })
   let generation = 0
 
   async function load(): Promise<void> {
@@ -48,7 +54,8 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
 
   await load()
   const statusAddr = options.statusAddr ?? gateway.current?.config.metrics.addr
-  const status = statusAddr === undefined ? undefined : await openStatus(statusAddr)
+  const servesStatus = statusAddr !== undefined && (options.worker === undefined || options.worker.id === 1)
+  const status = servesStatus ? await openStatus(statusAddr) : undefined
 
   async function openStatus(addr: string) {
     const { host, port } = parseListenAddr(addr)
@@ -56,7 +63,7 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
       registry: metrics.registry,
       metricsPath: gateway.current?.config.metrics.path ?? '/metrics',
       isReady: () => gateway.current !== undefined,
-      status: () => ({ ...gateway.status(), etcdConnected: null, node: 'file' }),
+      status: () => ({ ...gateway.status(), etcdConnected: null, workers: options.worker?.count ?? 1 }),
     })
   }
 

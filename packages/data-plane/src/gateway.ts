@@ -14,6 +14,8 @@ export interface GatewayOptions {
   listenOverrides?: ReadonlyMap<string, string>
   /** Called once per finished request (access logs, metrics). */
   observe?: RequestObserver
+  /** Bind listeners with SO_REUSEPORT (worker processes sharing addresses). */
+  reusePort?: boolean
 }
 
 /** What the status endpoint and the fleet report show about the applied config. */
@@ -90,7 +92,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         const existing = listeners.get(key)
         if (existing !== undefined) continue
         const [host, port] = splitKey(key)
-        opened.push(await openListener(key, host, port, server, onRequest(key)))
+        opened.push(await openListener(key, host, port, server, onRequest(key), options.reusePort ?? false))
       }
     } catch (err) {
       await Promise.all(opened.map((l) => l.close()))

@@ -35,13 +35,17 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   )
 }
 
-/** Binds a plain HTTP/1.1 listener on `host:port` serving through `onRequest`. */
+/**
+ * Binds a plain HTTP/1.1 listener on `host:port` serving through `onRequest`; with
+ * `reusePort`, several worker processes bind the same address and the kernel spreads connections.
+ */
 export async function openListener(
   key: string,
   host: string,
   port: number,
   runtime: ServerRuntime,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+  reusePort = false,
 ): Promise<Listener> {
   const server = createServer(
     {
@@ -55,7 +59,7 @@ export async function openListener(
   server.on('clientError', onClientError)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen({ host, port, backlog: 1024 }, () => {
+    server.listen({ host, port, backlog: 1024, reusePort }, () => {
       server.off('error', reject)
       resolve()
     })

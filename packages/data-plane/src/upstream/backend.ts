@@ -1,7 +1,7 @@
 import type { BackendAddr, UpstreamConfig } from '@fleetgate/schema'
 import { parseDuration } from '@fleetgate/schema'
 import { Pool } from 'undici'
-import { createCircuitBreaker, type CircuitBreaker } from './circuit-breaker.ts'
+import { type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.ts'
 import type { Logger } from './logger.ts'
 import { resolveUpstreamTls, tlsConnectOptions, type UpstreamTls } from './tls-options.ts'
 import type { Backend } from './types.ts'

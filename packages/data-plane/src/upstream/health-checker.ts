@@ -31,32 +31,24 @@ export function createHealthChecker(spec: HealthCheckSpec, backends: readonly Up
   // A dedicated agent keeps checks out of the request pools' queues; each check opens a
   // fresh connection (reset) so it proves the backend still accepts connections.
   const agent = spec.kind === 'tcp' ? undefined : createCheckAgent(spec, deps.tls)
-  const probes = backends.map((b) => ({ backend: b, run: createProbe(spec, b, agent), successes: 0, failures: 0 }))
+  // Aborted by stop(), so no check outlives its checker.
+  const stopping = new AbortController()
+  const probes: ProbeState[] = backends.map((b) => ({
+    backend: b,
+    run: createProbe(spec, b, agent, stopping.signal),
+    successes: 0,
+    failures: 0,
+  }))
   let timer: NodeJS.Timeout | undefined
   let started = false
   let stopped = false
 
-  const record = (probe: (typeof probes)[number], ok: boolean, reason: string) => {
-    const { backend } = probe
-    probe.successes = ok ? probe.successes + 1 : 0
-    probe.failures = ok ? 0 : probe.failures + 1
-    const fields = { upstream: deps.upstream, backend: backend.id, check: spec.kind }
-    if (!ok && backend.isUp && probe.failures >= spec.failure) {
-      backend.setUp(false)
-      deps.logger.warn({ ...fields, reason }, 'backend marked down by health check')
-    } else if (ok && !backend.isUp && probe.successes >= spec.success) {
-      backend.setUp(true)
-      deps.logger.info(fields, 'backend marked up by health check')
-    } else if (!ok) {
-      deps.logger.debug({ ...fields, reason }, 'health check failed')
-    }
-  }
   const round = async () => {
     timer = undefined
     await Promise.all(
       probes.map(async (probe) => {
         const failure = await probe.run()
-        if (!stopped) record(probe, failure === undefined, failure ?? '')
+        if (!stopped) recordResult(probe, failure, spec, deps)
       }),
     )
     if (!stopped) timer = setTimeout(round, spec.intervalMs).unref()
@@ -70,6 +62,7 @@ export function createHealthChecker(spec: HealthCheckSpec, backends: readonly Up
     },
     async stop() {
       stopped = true
+      stopping.abort()
       if (timer !== undefined) clearTimeout(timer)
       await agent?.destroy()
     },
@@ -79,13 +72,45 @@ export function createHealthChecker(spec: HealthCheckSpec, backends: readonly Up
 /** A check of one backend: resolves undefined on success, or a short reason on failure. */
 type Probe = () => Promise<string | undefined>
 
-function createProbe(spec: HealthCheckSpec, backend: UpstreamBackend, agent: Agent | undefined): Probe {
-  if (agent === undefined) return () => probeTcp(backend.host, backend.port, spec.timeoutMs)
+/** One backend's check and its run of consecutive results. */
+interface ProbeState {
+  backend: UpstreamBackend
+  run: Probe
+  successes: number
+  failures: number
+}
+
+/** Counts a check result and flips the backend once a run reaches its threshold. */
+function recordResult(probe: ProbeState, failure: string | undefined, spec: HealthCheckSpec, deps: HealthCheckerDeps): void {
+  const { backend } = probe
+  const ok = failure === undefined
+  probe.successes = ok ? probe.successes + 1 : 0
+  probe.failures = ok ? 0 : probe.failures + 1
+  const fields = { upstream: deps.upstream, backend: backend.id, check: spec.kind }
+  if (!ok && backend.isUp && probe.failures >= spec.failure) {
+    backend.setUp(false)
+    deps.logger.warn({ ...fields, reason: failure }, 'backend marked down by health check')
+  } else if (ok && !backend.isUp && probe.successes >= spec.success) {
+    backend.setUp(true)
+    deps.logger.info(fields, 'backend marked up by health check')
+  } else if (!ok) {
+    deps.logger.debug({ ...fields, reason: failure }, 'health check failed')
+  }
+}
+
+function createProbe(spec: HealthCheckSpec, backend: UpstreamBackend, agent: Agent | undefined, stopping: AbortSignal): Probe {
+  if (agent === undefined) return () => probeTcp(backend.host, backend.port, spec.timeoutMs, stopping)
   const url = backendOrigin(spec.kind, backend.host, backend.port) + spec.path
   const headers = spec.host === '' ? {} : { host: spec.host }
   return async () => {
     try {
-      const res = await request(url, { dispatcher: agent, method: 'GET', headers, reset: true, signal: AbortSignal.timeout(spec.timeoutMs) })
+      const res = await request(url, {
+        dispatcher: agent,
+        method: 'GET',
+        headers,
+        reset: true,
+        signal: AbortSignal.any([stopping, AbortSignal.timeout(spec.timeoutMs)]),
+      })
       await res.body.dump()
       return res.statusCode >= 200 && res.statusCode < 400 ? undefined : `status ${res.statusCode}`
     } catch (err) {
@@ -107,9 +132,9 @@ function createCheckAgent(spec: HealthCheckSpec, tls: UpstreamTls): Agent {
   })
 }
 
-function probeTcp(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+function probeTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port })
+    const socket = connect({ host, port, signal })
     const done = (reason: string | undefined) => {
       socket.destroy()
       resolve(reason)

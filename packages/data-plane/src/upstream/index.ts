@@ -1,6 +1,6 @@
-export { backendOrigin, createBackend, type BackendDeps, type UpstreamBackend } from './backend.ts'
+export { type BackendDeps, backendOrigin, createBackend, type UpstreamBackend } from './backend.ts'
 export { createBalancer } from './balancers/index.ts'
-export { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.ts'
+export { type CircuitBreaker, type CircuitBreakerOptions, type CircuitState, createCircuitBreaker } from './circuit-breaker.ts'
 export { createHealthChecker, type HealthChecker, type HealthCheckerDeps } from './health-checker.ts'
 export type { Logger } from './logger.ts'
 export { resolveUpstreamTls, tlsConnectOptions, type UpstreamTls } from './tls-options.ts'

@@ -1,4 +1,4 @@
-import { type UpstreamConfig, configHash, parseAlgorithm, parseBackendAddr, parseDuration, parseHealthCheck } from '@fleetgate/schema'
+import { configHash, parseAlgorithm, parseBackendAddr, parseDuration, parseHealthCheck, type UpstreamConfig } from '@fleetgate/schema'
 import { createBackend, type UpstreamBackend } from './backend.ts'
 import { createBalancer } from './balancers/index.ts'
 import { createHealthChecker, type HealthChecker } from './health-checker.ts'
@@ -41,10 +41,11 @@ export function createUpstream(name: string, config: UpstreamConfig, deps: Upstr
     config,
     backends,
     readTimeoutMs: parseDuration(config.read_timeout),
-    pick: (req, exclude) => balancer.pick(req, exclude),
+    pick: balancer.pick,
     hasAvailable() {
       const at = now()
-      return backends.some((b) => b.isAvailable(at))
+      for (const b of backends) if (b.isAvailable(at)) return true
+      return false
     },
     start() {
       checker?.start()

@@ -1,4 +1,4 @@
-import { type UpstreamConfig, parseBackendAddr } from '@fleetgate/schema'
+import { parseBackendAddr, type UpstreamConfig } from '@fleetgate/schema'
 import { createBackend, type UpstreamBackend } from '../../src/upstream/backend.ts'
 import type { Logger } from '../../src/upstream/logger.ts'
 

@@ -16,8 +16,7 @@ export function createConsistentHashBalancer(
 ): Balancer {
   const ring = buildHashRing(backends)
   const fallback = createRoundRobinBalancer(backends, now)
-  const eligible = (b: Backend, at: number, exclude: ReadonlySet<Backend> | undefined) =>
-    !(exclude !== undefined && exclude.has(b)) && b.isAvailable(at)
+  const eligible = (b: Backend, at: number, exclude: ReadonlySet<Backend> | undefined) => !exclude?.has(b) && b.isAvailable(at)
   return {
     pick(req: BalanceRequest, exclude?: ReadonlySet<Backend>) {
       const hash = keyHash(req)

@@ -16,7 +16,7 @@ export function createLeastConnBalancer(backends: readonly Backend[], now: () =>
       for (let k = 0; k < n; k++) {
         const i = (start + k) % n
         const b = backends[i] as Backend
-        if ((exclude !== undefined && exclude.has(b)) || !b.isAvailable(at)) continue
+        if (exclude?.has(b) || !b.isAvailable(at)) continue
         if (best === undefined || b.inflight * best.weight < best.inflight * b.weight) {
           best = b
           bestIndex = i

@@ -6,8 +6,7 @@ export function createRandomBalancer(
   now: () => number = Date.now,
   random: () => number = Math.random,
 ): Balancer {
-  const eligible = (b: Backend, at: number, exclude: ReadonlySet<Backend> | undefined) =>
-    !(exclude !== undefined && exclude.has(b)) && b.isAvailable(at)
+  const eligible = (b: Backend, at: number, exclude: ReadonlySet<Backend> | undefined) => !exclude?.has(b) && b.isAvailable(at)
   return {
     pick(_req: BalanceRequest | undefined, exclude?: ReadonlySet<Backend>) {
       const at = now()

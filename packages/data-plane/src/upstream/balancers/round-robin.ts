@@ -14,7 +14,7 @@ export function createRoundRobinBalancer(backends: readonly Backend[], now: () =
       let best = -1
       for (let i = 0; i < backends.length; i++) {
         const b = backends[i] as Backend
-        if ((exclude !== undefined && exclude.has(b)) || !b.isAvailable(at)) continue
+        if (exclude?.has(b) || !b.isAvailable(at)) continue
         current[i] = (current[i] as number) + b.weight
         total += b.weight
         if (best === -1 || (current[i] as number) > (current[best] as number)) best = i

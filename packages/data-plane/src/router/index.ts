@@ -1,0 +1,2 @@
+export { compileRouter } from './compile-router.ts'
+export type { Route, RouteRequest, Router } from './types.ts'

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { configHash, formatConfigErrors, loadConfigText, validateConfig } from '../src/index.ts'
+
+const base = `
+[upstreams.api]
+addrs = ["127.0.0.1:8001", "127.0.0.1:8002 3"]
+[locations.api]
+upstream = "api"
+path = "/api"
+[servers.main]
+addr = "127.0.0.1:8080"
+locations = ["api"]
+`
+
+function errorsOf(toml: string): string[] {
+  const result = loadConfigText(toml)
+  assert.equal(result.ok, false, 'expected the config to be rejected')
+  return result.ok ? [] : result.errors.map((e) => `${e.path}: ${e.message}`)
+}
+
+describe('validateConfig', () => {
+  test('accepts a valid config and applies defaults', () => {
+    const result = loadConfigText(base)
+    assert.ok(result.ok, result.ok ? '' : formatConfigErrors(result.errors))
+    assert.equal(result.config.upstreams.api?.algorithm, 'round_robin')
+    assert.equal(result.config.upstreams.api?.connection_timeout, '3s')
+    assert.equal(result.config.basic.grace_period, '10s')
+    assert.deepEqual(result.config.locations.api?.methods, [])
+  })
+
+  const cases: Array<[string, string, RegExp]> = [
+    [
+      'unknown key with a suggestion',
+      `${base}\n[upstreams.web]\naddrs=["a:1"]\nalgoritm="random"`,
+      /^upstreams\.web\.algoritm: unknown key "algoritm" \(did you mean "algorithm"\?\)$/,
+    ],
+    [
+      'unknown upstream reference',
+      base.replace('upstream = "api"', 'upstream = "apii"'),
+      /^locations\.api\.upstream: unknown upstream "apii" \(did you mean "api"\?\)$/,
+    ],
+    [
+      'unknown location reference',
+      base.replace('locations = ["api"]', 'locations = ["api", "web"]'),
+      /^servers\.main\.locations\.1: unknown location "web"$/,
+    ],
+    [
+      'malformed duration',
+      `${base}\n[upstreams.x]\naddrs=["a:1"]\nread_timeout="3x"`,
+      /^upstreams\.x\.read_timeout: invalid duration "3x"/,
+    ],
+    [
+      'malformed size',
+      base.replace('path = "/api"', 'path = "/api"\nclient_max_body_size = "1tb"'),
+      /^locations\.api\.client_max_body_size: invalid size "1tb"/,
+    ],
+    ['bad backend address', base.replace('"127.0.0.1:8001"', '"nohost"'), /^upstreams\.api\.addrs\.0: invalid address "nohost"/],
+    [
+      'bad algorithm',
+      base.replace('[locations.api]', 'algorithm = "least_con"\n[locations.api]'),
+      /^upstreams\.api\.algorithm: unknown algorithm "least_con" \(did you mean "least_conn"\?\)/,
+    ],
+    ['bad regex path', base.replace('path = "/api"', 'path = "~(["'), /^locations\.api\.path: invalid regex/],
+    ['bad enum', `${base}\n[basic]\nlog_level = "loud"`, /^basic\.log_level: must be one of/],
+    ['wrong type', base.replace('path = "/api"', 'path = 3'), /^locations\.api\.path: must be string, got number 3$/],
+    ['missing required key', `${base}\n[upstreams.empty]\nalgorithm = "random"`, /^upstreams\.empty\.addrs: is required$/],
+    ['TOML syntax error with line', `${base}\n[servers.x\n`, /TOML syntax error at line \d+/],
+    ['unknown plugin type', `${base}\n[plugins.p]\ntype = "nope"`, /^plugins\.p\.type: unknown plugin type "nope"/],
+    [
+      'duplicate listen address',
+      `${base}\n[servers.other]\naddr = "127.0.0.1:8080"`,
+      /^servers\.other\.addr: address 127\.0\.0\.1:8080 is also used by servers\.main$/,
+    ],
+    [
+      'bad health check',
+      base.replace('[locations.api]', 'health_check = "ftp://x"\n[locations.api]'),
+      /^upstreams\.api\.health_check: health check scheme must be http, https or tcp/,
+    ],
+  ]
+  for (const [name, toml, expected] of cases) {
+    test(`reports ${name}`, () => {
+      const errors = errorsOf(toml)
+      assert.ok(
+        errors.some((e) => expected.test(e)),
+        `no error matched ${expected}:\n${errors.join('\n')}`,
+      )
+    })
+  }
+
+  test('lists shape and reference errors in one run', () => {
+    const errors = errorsOf(base.replace('upstream = "api"', 'upstream = "apii"\nbogus = 1'))
+    assert.equal(errors.length, 2, errors.join('\n'))
+  })
+
+  test('does not change its input', () => {
+    const input = { servers: { s: { addr: '127.0.0.1:1' } } }
+    const copy = structuredClone(input)
+    validateConfig(input)
+    assert.deepEqual(input, copy)
+  })
+
+  test('hash is the same for equal configs written differently', () => {
+    const a = loadConfigText(base)
+    const b = loadConfigText(`
+[servers.main]
+locations = ["api"]
+addr = "127.0.0.1:8080"
+[locations.api]
+path = "/api"
+upstream = "api"
+[upstreams.api]
+addrs = ["127.0.0.1:8001", "127.0.0.1:8002 3"]
+`)
+    assert.ok(a.ok && b.ok)
+    assert.equal(configHash(a.config), configHash(b.config))
+    assert.match(configHash(a.config), /^[0-9a-f]{64}$/)
+  })
+})
