@@ -1,3 +1,7 @@
+export * from './backend.ts'
+export * from './gateway-process.ts'
 export * from './ports.ts'
 export * from './process.ts'
 export * from './wait.ts'
+export * from './etcd.ts'
+export * from './raw-http.ts'
