@@ -55,7 +55,14 @@ ${http}
 }
 
 /** Writes `conf` into `dir` and starts nginx on it pinned to `cpus`; resolves once `probeUrl` answers 200. */
-export async function startNginx(name: string, tools: Tools, dir: string, conf: string, cpus: string, probeUrl: string): Promise<BenchProcess> {
+export async function startNginx(
+  name: string,
+  tools: Tools,
+  dir: string,
+  conf: string,
+  cpus: string,
+  probeUrl: string,
+): Promise<BenchProcess> {
   mkdirSync(dir, { recursive: true })
   // When run as root, nginx workers drop to an unprivileged user that must still enter this folder.
   chmodSync(dir, 0o755)
@@ -75,7 +82,7 @@ export async function startNginx(name: string, tools: Tools, dir: string, conf: 
 export async function startBackend(tools: Tools, dir: string, cpus: string): Promise<NginxInstance> {
   const port = await freePort()
   const http = `  server {
-    listen 127.0.0.1:${port} reuseport;
+    listen 127.0.0.1:${port};
     location / {
       default_type application/json;
       return 200 '${BACKEND_BODY}';

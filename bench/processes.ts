@@ -14,6 +14,8 @@ export interface BenchProcess {
   output(): string
   /** True once the group leader has exited. */
   hasExited(): boolean
+  /** Resolves with the leader's exit code once it has exited and its output is complete. */
+  readonly finished: Promise<number | null>
   /** SIGTERM to the group, SIGKILL after `graceMs`; resolves when the group is gone or given up on. */
   stop(graceMs?: number): Promise<void>
 }
@@ -39,7 +41,13 @@ async function waitGroupGone(pid: number, timeoutMs: number): Promise<boolean> {
 }
 
 /** Spawns `command args` as the leader of a new process group and tracks it until stopped. */
-export function startProcess(name: string, command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): BenchProcess {
+export function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): BenchProcess {
+  interruption.throwIfAborted()
   const child = spawn(command, args, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -56,12 +64,15 @@ export function startProcess(name: string, command: string, args: string[], opti
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   child.on('error', (err) => keep(Buffer.from(`\n[spawn error] ${err.message}\n`)))
+  // 'close' rather than 'exit': it comes after stdout and stderr are drained.
+  const finished = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
   const handle: BenchProcess = {
     name,
     pid,
     child,
     output: () => out,
     hasExited: () => child.exitCode !== null || child.signalCode !== null,
+    finished,
     async stop(graceMs = 5000) {
       running.delete(handle)
       signalGroup(pid, 'SIGTERM')
@@ -80,21 +91,30 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop()))
 }
 
+const interrupted = new AbortController()
+
+/** Aborted once Ctrl-C, SIGTERM or SIGHUP arrives: from then on no process may start. */
+export const interruption: AbortSignal = interrupted.signal
+
 /**
  * Makes Ctrl-C, SIGTERM, SIGHUP, an uncaught error or a plain exit stop every started
  * process by its group id. The children live in their own groups, so the terminal's
- * Ctrl-C does not reach them: this is what stops them.
+ * Ctrl-C does not reach them: this is what stops them. The caller sees `interruption`
+ * aborted and unwinds (its `finally` blocks remove temp files); 10 s later the process
+ * exits regardless.
  */
 export function stopEverythingOnExit(): void {
   process.once('exit', () => {
     for (const p of running) signalGroup(p.pid, 'SIGKILL')
   })
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: a second Ctrl-C must not kill us before the children are stopped.
+    process.on(signal, () => {
+      if (interrupted.signal.aborted) return
       process.stderr.write(`\n${signal}: stopping ${running.size} process(es)\n`)
-      // A hard ceiling: whatever happens in stopAll, the benchmark ends.
+      interrupted.abort(new Error(`interrupted by ${signal}`))
       setTimeout(() => process.exit(130), 10_000).unref()
-      void stopAll().finally(() => process.exit(130))
+      void stopAll()
     })
   }
 }

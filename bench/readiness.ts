@@ -18,7 +18,7 @@ export async function waitUntilServing(proc: BenchProcess, url: string, timeoutM
       throw new Error(`${proc.name} exited (code ${proc.child.exitCode ?? proc.child.signalCode}) before serving ${url}${outputTail(proc)}`)
     }
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000), headers: { connection: 'close' } })
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
       await res.arrayBuffer()
       if (res.status === 200) return
       last = `status ${res.status}`

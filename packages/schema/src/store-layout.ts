@@ -147,3 +147,37 @@ export function splitDesired(config: Record<string, unknown>): Array<{ key: stri
   }
   return out
 }
+
+/** `nodes/<id>`: what each data plane reports about itself, under its own lease. */
+export interface NodeStatus {
+  id: string
+  /** A per-boot id: tells a restarted node from the old one. */
+  bootId: string
+  /** Where the node serves, for people ("10.0.0.7:8080"); null when unknown. */
+  address: string | null
+  /** Gateway version. */
+  version: string
+  startedAt: string
+  applied: { gen: number; sha256: string; at: string } | null
+  rejected: { gen: number; error: string; at: string } | null
+  /** "etcd" or "cache": where the applied config came from. */
+  source: 'etcd' | 'cache' | null
+  etcdConnected: boolean
+  /** Last time the node wrote this value (it writes on change and every heartbeat). */
+  updatedAt: string
+}
+
+/** `control/publish`: the last publish attempt, written by the publisher. */
+export interface PublishRecord {
+  state: 'ok' | 'rejected'
+  errors: ConfigError[]
+  generation: number | null
+  at: string
+}
+
+/** `control/hold`: present while a rollback holds auto-publish. */
+export interface HoldRecord {
+  generation: number
+  author: string
+  at: string
+}

@@ -1,0 +1,94 @@
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { freePort } from '@fleetgate/testkit'
+import { renderGatewayConfig } from './gateway-config.ts'
+import { renderNginxConf, renderProxyHttp, startNginx } from './nginx.ts'
+import type { CpuPlan, Tools } from './preflight.ts'
+import { type BenchProcess, startProcess } from './processes.ts'
+import { MEASURED_PATH } from './settings.ts'
+
+/** What every target needs to start: tools, CPU plan, a private temp folder, the backend. */
+export interface TargetContext {
+  tools: Tools
+  cpus: CpuPlan
+  /** Temp folder for this run's generated files. */
+  dir: string
+  repoRoot: string
+  backendPort: number
+}
+
+/** A proxy under test, started and serving `url` (readiness is checked by the caller). */
+export interface StartedTarget {
+  process: BenchProcess
+  url: string
+}
+
+/** One proxy to measure. */
+export interface Target {
+  name: string
+  /** How it is run, for the report. */
+  describe: string
+  start(ctx: TargetContext): Promise<StartedTarget>
+}
+
+function repoBin(ctx: TargetContext, name: string): string {
+  const path = join(ctx.repoRoot, 'node_modules/.bin', name)
+  if (!existsSync(path)) throw new Error(`${path} is missing: run the setup (npx -y pnpm@10 install) first`)
+  return path
+}
+
+function fleetgate(name: string, workers: number): Target {
+  const flags = workers > 1 ? ['--workers', String(workers)] : []
+  return {
+    name,
+    describe: `fleetgate proxy --config gateway.toml ${flags.join(' ')}`.trim(),
+    async start(ctx) {
+      const port = await freePort()
+      const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}.toml`)
+      writeFileSync(config, renderGatewayConfig({ LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }))
+      // Several workers share the listener by reusePort; on this layout they can use both cores.
+      const cpus = workers > 1 ? ctx.cpus.both : ctx.cpus.proxy
+      const args = ['-c', cpus, repoBin(ctx, 'fleetgate'), 'proxy', '--config', config, ...flags]
+      const process = startProcess(name, ctx.tools.taskset, args, { cwd: ctx.repoRoot })
+      return { process, url: `http://127.0.0.1:${port}${MEASURED_PATH}` }
+    },
+  }
+}
+
+const undiciMinimal: Target = {
+  name: 'undici-minimal',
+  describe: 'bench/minimal-proxy.ts: node:http + undici Pool (128 connections), no routing',
+  async start(ctx) {
+    const port = await freePort()
+    const script = join(ctx.repoRoot, 'bench/minimal-proxy.ts')
+    const args = ['-c', ctx.cpus.proxy, repoBin(ctx, 'node'), script, String(port), `http://127.0.0.1:${ctx.backendPort}`]
+    const process = startProcess('undici-minimal', ctx.tools.taskset, args, { cwd: ctx.repoRoot })
+    return { process, url: `http://127.0.0.1:${port}${MEASURED_PATH}` }
+  },
+}
+
+const nginxProxy: Target = {
+  name: 'nginx-proxy',
+  describe: 'nginx proxy_pass, HTTP/1.1 upstream keepalive 128, 1 worker',
+  async start(ctx) {
+    const port = await freePort()
+    const dir = join(ctx.dir, 'nginx-proxy')
+    const conf = renderNginxConf(ctx.tools, dir, renderProxyHttp(port, ctx.backendPort))
+    const url = `http://127.0.0.1:${port}${MEASURED_PATH}`
+    const process = await startNginx('nginx-proxy', ctx.tools, dir, conf, ctx.cpus.proxy, url)
+    return { process, url }
+  },
+}
+
+/** The baseline every other target is compared with. */
+export const BASELINE = 'undici-minimal'
+
+/** Every target in run order; the multi-worker gateway is opt-in because its flag may not exist yet. */
+export function allTargets(): { target: Target; optIn?: string }[] {
+  return [
+    { target: fleetgate('fleetgate', 1) },
+    { target: undiciMinimal },
+    { target: nginxProxy },
+    { target: fleetgate('fleetgate --workers 2', 2), optIn: 'BENCH_WORKERS=1' },
+  ]
+}

@@ -1,0 +1,120 @@
+import type { ConfigError, ResourceKind, SingletonSection, VersionManifest } from '@fleetgate/schema'
+
+/** Who is making a change (recorded as a version's author). */
+export interface Actor {
+  name: string
+  role: 'admin' | 'readonly'
+}
+
+/** Options of a write: optimistic concurrency and the version message. */
+export interface WriteOptions {
+  /** ETag the caller read; a mismatch fails with ServiceError code PRECONDITION_FAILED (412). */
+  ifMatch?: string
+  author: string
+  message?: string
+}
+
+/** The outcome of a write or publish: the generation now current (unchanged when nothing changed). */
+export interface PublishResult {
+  generation: number
+  sha256: string
+  /** False when the desired tree was valid but equal to the current version (no new generation). */
+  published: boolean
+  /** True while a rollback holds auto-publish. */
+  held: boolean
+}
+
+/** `GET /publish`: the last publish attempt. */
+export interface PublishStatus {
+  state: 'ok' | 'rejected'
+  errors: ConfigError[]
+  generation: number | null
+  held: boolean
+  /** When the attempt happened (ISO). */
+  at: string | null
+}
+
+/** One entry of the history (`GET /versions`). */
+export type VersionSummary = Pick<VersionManifest, 'parent' | 'rollbackOf' | 'author' | 'message' | 'createdAt' | 'sha256'> & {
+  generation: number
+}
+
+/** Per-resource diff between two versions. */
+export interface ConfigDiff {
+  from: number
+  to: number
+  added: Array<{ kind: string; name: string }>
+  removed: Array<{ kind: string; name: string }>
+  changed: Array<{ kind: string; name: string; keys: string[] }>
+}
+
+/** One data plane as the fleet view shows it. */
+export interface FleetNode {
+  id: string
+  address: string | null
+  version: string | null
+  applied: { generation: number; sha256: string; at: string } | null
+  rejected: { generation: number; error: string; at: string } | null
+  lastSeen: string
+  stale: boolean
+}
+
+/** A desired resource (or singleton section) with its ETag. */
+export interface DesiredResource {
+  value: Record<string, unknown>
+  etag: string
+}
+
+/** Stable error codes of the service, each with the HTTP status the admin API answers. */
+export const SERVICE_ERRORS = {
+  INVALID: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
+  STORE_UNAVAILABLE: 503,
+} as const
+
+/** Thrown by the service; `errors` lists config errors for INVALID. */
+export class ServiceError extends Error {
+  readonly code: keyof typeof SERVICE_ERRORS
+  readonly status: number
+  readonly errors: ConfigError[]
+  constructor(code: keyof typeof SERVICE_ERRORS, message: string, errors: ConfigError[] = [], options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ServiceError'
+    this.code = code
+    this.status = SERVICE_ERRORS[code]
+    this.errors = errors
+  }
+}
+
+/**
+ * The control plane's domain: the desired tree, publishing, history, rollback and the fleet
+ * view, over a Store. The admin API is a thin HTTP layer on this.
+ */
+export interface ConfigService {
+  /** The whole desired tree as a config object (as stored, before defaults) and its ETag. */
+  getDesired(): Promise<DesiredResource>
+  /** Replaces the whole desired tree with `config` (validated first) and publishes it. */
+  putDesired(config: unknown, options: WriteOptions): Promise<PublishResult>
+  getResource(kind: ResourceKind | SingletonSection, name: string | undefined): Promise<DesiredResource>
+  putResource(kind: ResourceKind | SingletonSection, name: string | undefined, value: unknown, options: WriteOptions): Promise<PublishResult>
+  /** Refused with CONFLICT (409) while another resource references it. */
+  deleteResource(kind: ResourceKind, name: string, options: WriteOptions): Promise<PublishResult>
+  /** Validates without storing. */
+  validate(config: unknown): { ok: true } | { ok: false; errors: ConfigError[] }
+  publishStatus(): Promise<PublishStatus>
+  listVersions(): Promise<VersionSummary[]>
+  getVersion(generation: number): Promise<{ version: VersionSummary; config: Record<string, unknown> }>
+  diff(from: number, to: number): Promise<ConfigDiff>
+  /** Publishes `generation`'s content as a new generation and holds auto-publish. */
+  rollback(generation: number, author: string): Promise<PublishResult>
+  /** Writes `generation`'s content back into desired/ and releases the hold. */
+  restore(generation: number, author: string): Promise<PublishResult>
+  /** Releases the hold (publishing desired/ if it differs). */
+  release(author: string): Promise<PublishResult>
+  fleet(): Promise<{ nodes: FleetNode[] }>
+  /** Starts watching desired/ (etcdctl edits are published, debounced) and nodes/. */
+  start(): Promise<void>
+  close(): Promise<void>
+}
