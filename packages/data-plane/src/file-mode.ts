@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { configHash, formatConfigErrors, loadConfigText, parseListenAddr } from '@fleetgate/schema'
+import { loadConfigText } from '@fleetgate/schema'
+import { configHash, formatConfigErrors, parseListenAddr } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { watchConfigFile } from './config-file-watcher.ts'
 import { createGateway, type Gateway } from './gateway.ts'

@@ -1,14 +1,6 @@
 import type { BlockList } from 'node:net'
-import {
-  type Config,
-  configHash,
-  type LocationConfig,
-  parseCidrList,
-  parseDuration,
-  parseListenAddr,
-  parseSize,
-  type ServerConfig,
-} from '@fleetgate/schema'
+import type { Config, LocationConfig, ServerConfig } from '@fleetgate/schema'
+import { configHash, parseCidrList, parseDuration, parseListenAddr, parseSize } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { compileHeaderEdits, type HeaderEdits } from './proxy/header-edits.ts'
 import { compileRouter } from './router/index.ts'

@@ -35,12 +35,7 @@ export const ConfigSchema = Type.Object(
 
 /** A validated configuration with every default applied. */
 export type Config = Static<typeof ConfigSchema>
-/** The resource kinds that live under `desired/<kind>/<name>`. */
-export const RESOURCE_KINDS = ['upstreams', 'locations', 'servers', 'plugins', 'certificates'] as const
-export type ResourceKind = (typeof RESOURCE_KINDS)[number]
-/** Singleton sections (`desired/<section>`). */
-export const SINGLETON_SECTIONS = ['basic', 'metrics', 'tracing'] as const
-export type SingletonSection = (typeof SINGLETON_SECTIONS)[number]
+export { RESOURCE_KINDS, type ResourceKind, SINGLETON_SECTIONS, type SingletonSection } from './kinds.ts'
 
 /** Schema of one resource kind or singleton section, for the API and the UI. */
 export const sectionSchemas = {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { parse as parseTomlText, stringify } from 'smol-toml'
 import { canonicalJson } from './canonical.ts'
-import { RESOURCE_KINDS, type ResourceKind, SINGLETON_SECTIONS, type SingletonSection } from './config.ts'
 import type { ConfigError } from './errors.ts'
+import { RESOURCE_KINDS, type ResourceKind, SINGLETON_SECTIONS, type SingletonSection } from './kinds.ts'
 
 /**
  * The key layout under /fleetgate/<cluster>/ shared by the control plane (writer) and the

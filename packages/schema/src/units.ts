@@ -1,44 +1,9 @@
-import { Type } from '@sinclair/typebox'
-
 const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y
 const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i
 const SIZE_FACTORS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }
 const DURATION_FACTORS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
-/** A duration string such as "500ms", "3s", "1m30s" or "2h"; see parseDuration. */
-export const Duration = (def: string, description?: string) =>
-  Type.String({ format: 'duration', default: def, description: description ?? 'duration: ms, s, m, h' })
-
-/** A size string such as "512b", "16kb", "1mb" or "2gb" (or a plain number of bytes). */
-export const Size = (def: string | undefined, description?: string) =>
-  Type.Unsafe<string | number>({
-    type: ['string', 'integer'],
-    format: 'size',
-    minimum: 0,
-    ...(def === undefined ? {} : { default: def }),
-    description: description ?? 'size: b, kb, mb, gb',
-  })
-
-/** A string restricted to a closed list, reported as "must be one of ..." rather than a union. */
-export const StringEnum = <T extends string>(values: readonly T[], options: { default?: T; description?: string } = {}) =>
-  Type.Unsafe<T>({ type: 'string', enum: values, ...options })
-
-/** True when `text` is a well-formed duration. */
-export function isDuration(text: string): boolean {
-  try {
-    parseDuration(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** True when `text` is a well-formed size. */
-export function isSize(text: string): boolean {
-  return SIZE.test(text.trim())
-}
-
-/** Parses a duration string into milliseconds; throws on a malformed value. */
+/** Parses a duration string ("500ms", "3s", "1m30s", "2h") into milliseconds; throws on a malformed value. */
 export function parseDuration(text: string): number {
   let total = 0
   DURATION_PART.lastIndex = 0
@@ -59,4 +24,19 @@ export function parseSize(value: string | number): number {
   const m = SIZE.exec(value.trim())
   if (!m) throw new Error(`invalid size "${value}" (use b, kb, mb, gb, for example "1mb")`)
   return Math.floor(Number(m[1]) * (SIZE_FACTORS[(m[2] ?? 'b').toLowerCase()] as number))
+}
+
+/** True when `text` is a well-formed duration. */
+export function isDuration(text: string): boolean {
+  try {
+    parseDuration(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** True when `text` is a well-formed size. */
+export function isSize(text: string): boolean {
+  return SIZE.test(text.trim())
 }

@@ -1,9 +1,9 @@
 import cluster from 'node:cluster'
 import { readFile } from 'node:fs/promises'
 import { startFileMode } from '@fleetgate/data-plane'
-import { loadConfigTextOrThrow } from '@fleetgate/schema'
+import { parseToml } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
-import { type Flags, type FlagSpec, parseFlags, parseListenOverrides } from '../args.ts'
+import { type FlagSpec, type Flags, parseFlags, parseListenOverrides } from '../args.ts'
 import { startDemoBackend } from '../demo-backend.ts'
 import { createLogger } from '../logger.ts'
 import { onShutdown } from '../signals.ts'
@@ -71,13 +71,14 @@ function workerIdentity(): { id: number; count: number } | undefined {
   return cluster.isPrimary || !id ? undefined : { id, count: Number(process.env.FLEETGATE_WORKER_COUNT) }
 }
 
-/** --workers, else [basic] workers of the config file (validated: an invalid file fails here with its errors). */
+/** --workers, else [basic] workers of the config file (read without validating: the gateway validates it next). */
 async function workerCount(flags: Flags): Promise<number> {
   if (flags.workers !== undefined) {
     const n = Number(flags.workers)
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--workers must be 1..64, got "${flags.workers}"`)
     return n
   }
-  return loadConfigTextOrThrow(await readFile(flags.config as string, 'utf8')).basic.workers
+  const parsed = parseToml(await readFile(flags.config as string, 'utf8'))
+  const workers = parsed.ok ? (parsed.value.basic as { workers?: unknown } | undefined)?.workers : undefined
+  return typeof workers === 'number' && Number.isInteger(workers) && workers > 1 ? Math.min(workers, 64) : 1
 }
-

@@ -1,4 +1,4 @@
-import { parseNameValue } from '@fleetgate/schema'
+import { parseNameValue } from '@fleetgate/schema/runtime'
 
 /** Header edits of one direction, compiled once per location: remove, then set, then add. */
 export interface HeaderEdits {

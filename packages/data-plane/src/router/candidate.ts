@@ -1,4 +1,5 @@
-import { type HostPattern, type LocationConfig, type PathPattern, parseHostPattern, parsePathPattern } from '@fleetgate/schema'
+import type { HostPattern, LocationConfig, PathPattern } from '@fleetgate/schema'
+import { parseHostPattern, parsePathPattern } from '@fleetgate/schema/runtime'
 import { compileConditions, type RequestCondition } from './request-conditions.ts'
 import { compileRewrite } from './route-rewrite.ts'
 import type { Route } from './types.ts'

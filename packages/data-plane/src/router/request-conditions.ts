@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { type LocationConfig, type NameValue, parseNameValue } from '@fleetgate/schema'
+import type { LocationConfig, NameValue } from '@fleetgate/schema'
+import { parseNameValue } from '@fleetgate/schema/runtime'
 import { hasQueryParam } from './query-param.ts'
 import type { RouteRequest } from './types.ts'
 

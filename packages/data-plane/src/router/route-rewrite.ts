@@ -1,4 +1,5 @@
-import { type PathPattern, parseRewrite } from '@fleetgate/schema'
+import type { PathPattern } from '@fleetgate/schema'
+import { parseRewrite } from '@fleetgate/schema/runtime'
 import type { RouteRequest } from './types.ts'
 
 /** Builds the upstream path, with "?query" appended when the request had one. */

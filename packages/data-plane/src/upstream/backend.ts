@@ -1,5 +1,5 @@
 import type { BackendAddr, UpstreamConfig } from '@fleetgate/schema'
-import { parseDuration } from '@fleetgate/schema'
+import { parseDuration } from '@fleetgate/schema/runtime'
 import { Pool } from 'undici'
 import { type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.ts'
 import type { Logger } from './logger.ts'

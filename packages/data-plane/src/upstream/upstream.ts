@@ -1,4 +1,5 @@
-import { configHash, parseAlgorithm, parseBackendAddr, parseDuration, parseHealthCheck, type UpstreamConfig } from '@fleetgate/schema'
+import type { UpstreamConfig } from '@fleetgate/schema'
+import { configHash, parseAlgorithm, parseBackendAddr, parseDuration, parseHealthCheck } from '@fleetgate/schema/runtime'
 import { createBackend, type UpstreamBackend } from './backend.ts'
 import { createBalancer } from './balancers/index.ts'
 import { createHealthChecker, type HealthChecker } from './health-checker.ts'

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Duration, StringEnum } from '../units.ts'
+import { Duration, StringEnum } from '../schema-types.ts'
 
 /** `[basic]`: process-wide settings. */
 export const BasicSchema = Type.Object(

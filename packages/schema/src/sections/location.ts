@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Size } from '../units.ts'
+import { Size } from '../schema-types.ts'
 
 const HeaderList = (description: string) => Type.Array(Type.String(), { default: [], description })
 

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Duration, Size, StringEnum } from '../units.ts'
+import { Duration, Size, StringEnum } from '../schema-types.ts'
 
 /** `[servers.NAME]`: a listener and the locations it serves. */
 export const ServerSchema = Type.Object(

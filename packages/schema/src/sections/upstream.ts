@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Duration, StringEnum } from '../units.ts'
+import { Duration, StringEnum } from '../schema-types.ts'
 
 /** `[upstreams.NAME]`: a pool of backends and how to pick among them. */
 export const UpstreamSchema = Type.Object(
