@@ -42,13 +42,34 @@ export interface Gateway {
   shutdown(): Promise<void>
 }
 
-const noop: RequestObserver = () => {}
+/** Logs every request the gateway answered with an error of its own; the access log is separate. */
+function logErrors(logger: Logger): RequestObserver {
+  return (req, server, location, outcome) => {
+    if (outcome.error === undefined) return
+    const cause = outcome.cause as { code?: string; message?: string } | undefined
+    // Client mistakes (404, 413, ...) are routine on a public listener: debug; gateway-side failures: warn.
+    logger[outcome.status >= 500 ? 'warn' : 'debug'](
+      {
+        code: outcome.error,
+        status: outcome.status,
+        server: server.name,
+        location,
+        method: req.method,
+        path: req.url,
+        backend: outcome.backend,
+        attempts: outcome.attempts,
+        cause: cause === undefined ? undefined : `${cause.code ?? ''} ${cause.message ?? ''}`.trim(),
+      },
+      'request failed',
+    )
+  }
+}
 
 /** Creates a gateway with no config applied (not ready) and no listeners. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options
   const listenOverrides = options.listenOverrides ?? new Map<string, string>()
-  const observe = options.observe ?? noop
+  const observe = options.observe ?? logErrors(logger)
   const listeners = new Map<string, Listener>()
   let current: Snapshot | undefined
   let lastError: string | null = null
