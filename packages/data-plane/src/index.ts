@@ -1,5 +1,6 @@
 export * from './errors.ts'
 export * from './file-mode.ts'
+export * from './fleet/index.ts'
 export * from './gateway.ts'
 export * from './metrics.ts'
 export * from './snapshot.ts'

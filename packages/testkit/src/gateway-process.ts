@@ -36,10 +36,14 @@ export async function startGateway(toml: string, extraArgs: string[] = []): Prom
   const proc = startProcess(FLEETGATE_BIN, ['proxy', '--config', configPath, '--status-addr', `127.0.0.1:${statusPort}`, ...extraArgs])
   const status = async () => (await (await fetch(`${statusUrl}/status`)).json()) as Record<string, unknown>
   try {
-    await waitFor('gateway /readyz', async () => {
-      if (proc.child.exitCode !== null) throw new Error(`gateway exited ${proc.child.exitCode}: ${proc.output()}`)
-      return (await fetch(`${statusUrl}/readyz`)).status === 200
-    }, 15_000)
+    await waitFor(
+      'gateway /readyz',
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`gateway exited ${proc.child.exitCode}: ${proc.output()}`)
+        return (await fetch(`${statusUrl}/readyz`)).status === 200
+      },
+      15_000,
+    )
   } catch (err) {
     await proc.stop()
     throw new Error(`${(err as Error).message}\n${proc.output()}`)

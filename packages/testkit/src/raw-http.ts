@@ -34,39 +34,36 @@ export function rawRequest(port: number, bytes: string | Buffer, options: RawReq
 /** Reads one response from `socket` (which the caller keeps and closes). */
 export function readRawResponse(socket: Socket, options: RawRequestOptions = {}): Promise<RawResponse> {
   const timeoutMs = options.timeoutMs ?? 5000
+  const isHead = options.head ?? false
   return new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0)
-    const timer = setTimeout(() => finish(new Error(`no complete response within ${timeoutMs}ms; got: ${buffered.toString('latin1').slice(0, 500)}`)), timeoutMs)
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk])
-      const parsed = tryParse(buffered, false, options.head ?? false)
-      if (parsed !== undefined) finish(undefined, parsed)
-    }
-    const onEnd = () => {
-      const parsed = tryParse(buffered, true, options.head ?? false)
-      finish(parsed === undefined ? new Error(`connection closed before a complete response: ${buffered.toString('latin1').slice(0, 500)}`) : undefined, parsed)
-    }
+    const seen = () => buffered.toString('latin1').slice(0, 500)
     const finish = (err: Error | undefined, res?: RawResponse) => {
       clearTimeout(timer)
-      socket.off('data', onData)
-      socket.off('end', onEnd)
-      socket.off('close', onEnd)
-      socket.off('error', onError)
+      socket.off('data', onData).off('end', onEnd).off('close', onEnd).off('error', onError)
       if (err) reject(err)
       else resolve(res as RawResponse)
     }
+    const timer = setTimeout(() => finish(new Error(`no complete response within ${timeoutMs}ms; got: ${seen()}`)), timeoutMs)
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk])
+      const parsed = tryParse(buffered, false, isHead)
+      if (parsed !== undefined) finish(undefined, parsed)
+    }
+    // A close or reset right after a complete close-delimited response still counts as that response.
+    const onEnd = () => {
+      const parsed = tryParse(buffered, true, isHead)
+      finish(parsed === undefined ? new Error(`connection closed before a complete response: ${seen()}`) : undefined, parsed)
+    }
     const onError = (err: Error) => {
-      // A reset after a complete response (the peer closed on us) still counts as that response.
-      const parsed = tryParse(buffered, true, options.head ?? false)
+      const parsed = tryParse(buffered, true, isHead)
       finish(parsed === undefined ? err : undefined, parsed)
     }
-    socket.on('data', onData)
-    socket.on('end', onEnd)
-    socket.on('close', onEnd)
-    socket.on('error', onError)
+    socket.on('data', onData).on('end', onEnd).on('close', onEnd).on('error', onError)
   })
 }
 
+/** The response in `data` once complete (`closed`: the peer has closed, ending a close-delimited body). */
 function tryParse(data: Buffer, closed: boolean, isHead: boolean): RawResponse | undefined {
   const end = data.indexOf('\r\n\r\n')
   if (end < 0) return undefined
@@ -77,7 +74,7 @@ function tryParse(data: Buffer, closed: boolean, isHead: boolean): RawResponse |
   for (const line of lines) {
     const colon = line.indexOf(':')
     const name = line.slice(0, colon).trim().toLowerCase()
-    ;(headers[name] ??= []).push(line.slice(colon + 1).trim())
+    headers[name] = [...(headers[name] ?? []), line.slice(colon + 1).trim()]
   }
   const rest = data.subarray(end + 4)
   if (status < 200 || status === 204 || status === 304 || isHead) return { status, head, headers, body: Buffer.alloc(0) }

@@ -35,6 +35,8 @@ export interface ForwardOutcome {
   cause: unknown
 }
 
+const IDEMPOTENT = new Set<string>(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
+
 /** A client that went away; aborting the upstream with it must not count against the backend. */
 class ClientGone extends Error {}
 
@@ -132,11 +134,20 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
     const code = upstreamErrorCode(err)
     this.#backend?.onRequestEnd(true)
-    if (!res.headersSent && isConnectFailure(code) && this.#canRetry()) {
+    if (!res.headersSent && this.#isRetryable(code) && this.#canRetry()) {
       this.start()
       return
     }
     this.#fail(code, err)
+  }
+
+  /**
+   * A connect failure never reached the upstream, so any method may go elsewhere. A reset before
+   * any response is typically a pooled keep-alive connection the backend had just closed: the
+   * request may or may not have been processed, so only idempotent methods are retried then.
+   */
+  #isRetryable(code: ErrorCode): boolean {
+    return isConnectFailure(code) || (code === 'UPSTREAM_RESET' && IDEMPOTENT.has(this.#plan.method))
   }
 
   #canRetry(): boolean {

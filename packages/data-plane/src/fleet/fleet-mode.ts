@@ -1,0 +1,139 @@
+import { hostname } from 'node:os'
+import type { NodeStatus } from '@fleetgate/schema'
+import type { Store } from '@fleetgate/store'
+import type { Logger } from 'pino'
+import { Gauge } from 'prom-client'
+import { createGateway, type Gateway, type GatewayStatus } from '../gateway.ts'
+import { createMetrics } from '../metrics.ts'
+import { createApplyOutcomes } from './apply-outcomes.ts'
+import { applyCachedVersion, saveCachedVersion } from './cached-version.ts'
+import { type ConfigSync, startConfigSync } from './config-sync.ts'
+import { createFleetStatusListener, type FleetStatusListener } from './fleet-status-listener.ts'
+import { type NodeReporter, startNodeReporter } from './node-reporter.ts'
+import { createStoreConnection } from './store-connection.ts'
+
+/** Options of a fleet data plane (`fleetgate proxy --etcd`, or in-process on a local store). */
+export interface FleetModeOptions {
+  /** The config store, already scoped to the cluster's prefix; the caller closes it after stop(). */
+  store: Store
+  /** This node's id in `nodes/<id>`; stable across restarts (a per-boot uuid tells boots apart). */
+  nodeId: string
+  logger: Logger
+  /** Last applied config, written after every apply and served at start when the store is down. */
+  cacheFile?: string
+  /** HOST:PORT of /livez, /readyz, /status, /metrics; default: `[metrics] addr` of the first applied config. */
+  statusAddr?: string
+  /** server name -> "host:port", overriding `[servers.NAME] addr` on this node. */
+  listenOverrides?: ReadonlyMap<string, string>
+  /** Where the node serves, for people, in `nodes/<id>`; default: the host name. */
+  address?: string
+  /** Anti-entropy re-read of `current`; default 30 s (±20% jitter). */
+  pollIntervalMs?: number
+  /** Rewrite of `nodes/<id>` when nothing changed; default 30 s. */
+  heartbeatIntervalMs?: number
+  /** TTL of the node's lease; default 15 s. */
+  leaseTtlSeconds?: number
+}
+
+/** What `/status` shows in fleet mode. */
+export type FleetStatus = GatewayStatus & {
+  etcdConnected: boolean
+  node: NodeStatus
+}
+
+/** A running fleet data plane. */
+export interface FleetModeProxy {
+  readonly gateway: Gateway
+  readonly nodeId: string
+  /** The status listener's port, once it is open. */
+  readonly statusPort: number | undefined
+  status(): FleetStatus
+  /** Re-reads `current` now and retries a rejected generation (SIGHUP). */
+  refresh(): Promise<void>
+  /** Stops syncing, revokes the node lease (the node leaves the fleet view), drains and closes. */
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a fleet data plane: serves the cache file if it is valid, then follows `current` in the
+ * store (see config-sync.ts) and reports ACK/NACK in `nodes/<id>`. Resolves once the first read of
+ * `current` was attempted; it never fails because the store is down.
+ */
+export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProxy> {
+  const { logger } = o
+  const metrics = createMetrics()
+  const storeGauge = new Gauge({
+    name: 'fleetgate_store_connected',
+    help: 'Whether the config store answered the last call (1) or not (0)',
+    registers: [metrics.registry],
+  })
+  const gateway = createGateway({ logger, ...(o.listenOverrides ? { listenOverrides: o.listenOverrides } : {}) })
+  const connection = createStoreConnection(logger, storeGauge)
+  const reporter = startNodeReporter({
+    store: o.store,
+    nodeId: o.nodeId,
+    address: o.address ?? hostname(),
+    logger,
+    connection,
+    leaseTtlSeconds: o.leaseTtlSeconds ?? 15,
+    heartbeatMs: o.heartbeatIntervalMs ?? 30_000,
+  })
+  let sync: ConfigSync | undefined
+  const status = (): FleetStatus => ({
+    ...gateway.status(),
+    lastError: sync?.lastError ?? gateway.status().lastError,
+    etcdConnected: connection.connected,
+    node: reporter.status(),
+  })
+  const listener = createFleetStatusListener(o.statusAddr, gateway, metrics, status, logger)
+  try {
+    await listener.open()
+  } catch (err) {
+    await reporter.stop()
+    throw err
+  }
+  const outcomes = createApplyOutcomes(metrics, reporter)
+  const initial = o.cacheFile ? await applyCachedVersion(o.cacheFile, gateway, logger) : undefined
+  if (initial) outcomes.applied(initial.version, initial.seconds)
+  await listener.open()
+  sync = await startConfigSync({
+    store: o.store,
+    gateway,
+    connection,
+    logger,
+    pollIntervalMs: o.pollIntervalMs ?? 30_000,
+    ...(initial ? { initial: initial.version } : {}),
+    onApplied: async (version, seconds) => {
+      outcomes.applied(version, seconds)
+      await listener.open()
+      if (o.cacheFile) await saveCachedVersion(o.cacheFile, version, logger)
+    },
+    onRejected: (pointer, error) => outcomes.rejected(pointer, error),
+  })
+  return runningProxy(o.nodeId, gateway, sync, reporter, listener, status)
+}
+
+function runningProxy(
+  nodeId: string,
+  gateway: Gateway,
+  sync: ConfigSync,
+  reporter: NodeReporter,
+  listener: FleetStatusListener,
+  status: () => FleetStatus,
+): FleetModeProxy {
+  return {
+    gateway,
+    nodeId,
+    get statusPort() {
+      return listener.port()
+    },
+    status,
+    refresh: () => sync.refresh({ retryRejected: true }),
+    async stop() {
+      await sync.stop()
+      await reporter.stop()
+      await gateway.shutdown()
+      listener.close()
+    },
+  }
+}
