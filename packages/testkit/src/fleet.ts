@@ -24,6 +24,10 @@ export interface FleetNode {
   restart(waitReady?: boolean): Promise<void>
 }
 
+/** An admin API answer; `body` is the parsed JSON (tests read arbitrary shapes). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+export type ApiAnswer = { status: number; body: any; headers: Headers }
+
 /** etcd, one control plane and N data planes, each a real process on loopback. */
 export interface TestFleet {
   readonly etcd: TestEtcd
@@ -33,12 +37,7 @@ export interface TestFleet {
   readonly controlPlane: TestProcess
   readonly nodes: FleetNode[]
   /** Calls the admin API with the admin token; resolves with status and parsed body. */
-  api(
-    method: string,
-    path: string,
-    body?: string,
-    headers?: Record<string, string>,
-  ): Promise<{ status: number; body: any; headers: Headers }>
+  api(method: string, path: string, body?: string, headers?: Record<string, string>): Promise<ApiAnswer>
   /** Waits until every node's /status reports `generation`. */
   waitForGeneration(generation: number, timeoutMs?: number): Promise<void>
   stop(): Promise<void>

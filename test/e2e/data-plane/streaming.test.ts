@@ -118,8 +118,9 @@ function* chunks(total: number): Generator<Buffer> {
 
 const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`
 
-/** Records a transfer's peak and checks it grew the gateway by less than GROWTH_LIMIT. */
+/** Checks a transfer grew the gateway by less than GROWTH_LIMIT over its idle RSS. */
 function assertBounded(name: string, peak: number): void {
+  assert.ok(name)
   assert.ok(peak - idleRss < GROWTH_LIMIT, `gateway RSS grew by ${mb(peak - idleRss)} (idle ${mb(idleRss)}, peak ${mb(peak)})`)
 }
 

@@ -27,7 +27,10 @@ export function createHostIndex<B>(createBucket: () => B): HostIndex<B> {
   let longestSuffix = 0
   const getOrCreate = (map: Map<string, B>, key: string): B => {
     let bucket = map.get(key)
-    if (bucket === undefined) map.set(key, (bucket = createBucket()))
+    if (bucket === undefined) {
+      bucket = createBucket()
+      map.set(key, bucket)
+    }
     return bucket
   }
   return {
