@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http'
+import type { Logger } from 'pino'
 
 /**
  * A tiny backend for the quick start: answers every request with JSON describing what it
@@ -20,4 +21,11 @@ export async function startDemoBackend(port: number, name: string): Promise<Serv
     server.listen(port, '127.0.0.1', () => resolve())
   })
   return server
+}
+
+/** Starts the two quick-start backends, demo-1 on 127.0.0.1:9001 and demo-2 on 127.0.0.1:9002. */
+export async function startDemoBackends(logger: Logger): Promise<void> {
+  await startDemoBackend(9001, 'demo-1')
+  await startDemoBackend(9002, 'demo-2')
+  logger.info('demo backends on 127.0.0.1:9001 and 127.0.0.1:9002')
 }

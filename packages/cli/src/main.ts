@@ -2,6 +2,12 @@ const USAGE = `usage: fleetgate <command> [flags]
 
 commands:
   proxy --config FILE.toml     run a data plane from a config file (reloads on change and SIGHUP)
+  control-plane --etcd URLS --cluster NAME [--listen HOST:PORT]
+                               admin API and publisher over etcd
+  ctl <apply|get|history|diff|rollback|restore|release|status|fleet>
+                               talk to the admin API (--server URL --token T)
+  standalone --data-dir DIR [--config FILE.toml]
+                               control plane and data plane in one process, no etcd
   validate FILE.toml           check a config offline; exit 0 or 1 with every error listed
   help                         this text
 
@@ -17,6 +23,12 @@ async function main(argv: string[]): Promise<number> {
       return await (await import('./commands/proxy.ts')).proxyCommand(rest)
     case 'validate':
       return await (await import('./commands/validate.ts')).validateCommand(rest)
+    case 'control-plane':
+      return await (await import('./commands/control-plane.ts')).controlPlaneCommand(rest)
+    case 'standalone':
+      return await (await import('./commands/standalone.ts')).standaloneCommand(rest)
+    case 'ctl':
+      return await (await import('./commands/ctl.ts')).ctlCommand(rest)
     case undefined:
     case 'help':
     case '--help':

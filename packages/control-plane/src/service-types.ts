@@ -39,13 +39,13 @@ export type VersionSummary = Pick<VersionManifest, 'parent' | 'rollbackOf' | 'au
   generation: number
 }
 
-/** Per-resource diff between two versions. */
+/** Per-resource diff between two versions; a singleton section (basic, metrics, tracing) has no `name`. */
 export interface ConfigDiff {
   from: number
   to: number
-  added: Array<{ kind: string; name: string }>
-  removed: Array<{ kind: string; name: string }>
-  changed: Array<{ kind: string; name: string; keys: string[] }>
+  added: Array<{ kind: string; name?: string }>
+  removed: Array<{ kind: string; name?: string }>
+  changed: Array<{ kind: string; name?: string; keys: string[] }>
 }
 
 /** One data plane as the fleet view shows it. */
@@ -98,7 +98,12 @@ export interface ConfigService {
   /** Replaces the whole desired tree with `config` (validated first) and publishes it. */
   putDesired(config: unknown, options: WriteOptions): Promise<PublishResult>
   getResource(kind: ResourceKind | SingletonSection, name: string | undefined): Promise<DesiredResource>
-  putResource(kind: ResourceKind | SingletonSection, name: string | undefined, value: unknown, options: WriteOptions): Promise<PublishResult>
+  putResource(
+    kind: ResourceKind | SingletonSection,
+    name: string | undefined,
+    value: unknown,
+    options: WriteOptions,
+  ): Promise<PublishResult>
   /** Refused with CONFLICT (409) while another resource references it. */
   deleteResource(kind: ResourceKind, name: string, options: WriteOptions): Promise<PublishResult>
   /** Validates without storing. */
@@ -114,7 +119,7 @@ export interface ConfigService {
   /** Releases the hold (publishing desired/ if it differs). */
   release(author: string): Promise<PublishResult>
   fleet(): Promise<{ nodes: FleetNode[] }>
-  /** Starts watching desired/ (etcdctl edits are published, debounced) and nodes/. */
+  /** Starts watching desired/ (etcdctl edits are published, debounced); fleet() reads nodes/ on demand. */
   start(): Promise<void>
   close(): Promise<void>
 }

@@ -1,3 +1,4 @@
+export * from './config-file-watcher.ts'
 export * from './errors.ts'
 export * from './file-mode.ts'
 export * from './fleet/index.ts'

@@ -1,10 +1,11 @@
 import cluster from 'node:cluster'
 import { readFile } from 'node:fs/promises'
-import { startFileMode } from '@fleetgate/data-plane'
-import { parseToml } from '@fleetgate/schema/runtime'
+import { hostname } from 'node:os'
+import { startEtcdFleetMode, startFileMode } from '@fleetgate/data-plane'
+import { parseDuration, parseToml } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { type FlagSpec, type Flags, parseFlags, parseListenOverrides } from '../args.ts'
-import { startDemoBackend } from '../demo-backend.ts'
+import { startDemoBackends } from '../demo-backend.ts'
 import { createLogger } from '../logger.ts'
 import { onShutdown } from '../signals.ts'
 import { superviseWorkers } from '../workers.ts'
@@ -14,23 +15,25 @@ export const proxyFlags: Record<string, FlagSpec> = {
   config: { type: 'string', short: 'c', help: 'TOML config file (file mode)' },
   etcd: { type: 'string', help: 'etcd endpoints, comma-separated (fleet mode)' },
   cluster: { type: 'string', help: 'cluster name under /fleetgate/ (fleet mode)' },
-  'node-id': { type: 'string', help: 'this node id in the fleet view (default: hostname)' },
+  'node-id': { type: 'string', help: 'this node id in the fleet view (default: the host name; set it when several nodes share a host)' },
   'cache-file': { type: 'string', help: 'last applied config, served when etcd is down at start' },
   'status-addr': { type: 'string', help: 'HOST:PORT of /livez, /readyz, /status, /metrics' },
   listen: { type: 'string', multiple: true, help: 'SERVER=HOST:PORT overriding a server address on this node' },
   'log-level': { type: 'string', help: 'trace | debug | info | warn | error' },
   'demo-backend': { type: 'boolean', help: 'also start the built-in demo backends on 127.0.0.1:9001 and :9002' },
   workers: { type: 'string', help: 'worker processes sharing the listeners (SO_REUSEPORT); default [basic] workers' },
+  'poll-interval': { type: 'string', help: 'fleet mode: anti-entropy re-read of current (default 30s)' },
 }
 
-/** `fleetgate proxy`: a data plane from a config file (fleet mode comes with the control plane). */
+/** `fleetgate proxy`: a data plane from a config file (--config) or following a fleet in etcd (--etcd). */
 export async function proxyCommand(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, proxyFlags)
   const logger = createLogger(flags['log-level'] as string | undefined)
-  if (flags.config === undefined) {
-    process.stderr.write('fleetgate proxy: --config FILE.toml is required (fleet mode with --etcd is not available yet)\n')
+  if ((flags.config === undefined) === (flags.etcd === undefined)) {
+    process.stderr.write('fleetgate proxy: give either --config FILE.toml or --etcd URLS --cluster NAME\n')
     return 2
   }
+  if (flags.etcd !== undefined) return await fleetProxy(flags, logger)
   const worker = workerIdentity()
   if (worker === undefined) {
     const count = await workerCount(flags)
@@ -59,10 +62,44 @@ export async function proxyCommand(argv: string[]): Promise<number> {
   return 0
 }
 
-async function startDemoBackends(logger: Logger): Promise<void> {
-  await startDemoBackend(9001, 'demo-1')
-  await startDemoBackend(9002, 'demo-2')
-  logger.info('demo backends on 127.0.0.1:9001 and 127.0.0.1:9002')
+/**
+ * Fleet mode: follows `current` of the cluster in etcd. The node id defaults to the host name, which is
+ * stable across restarts (pods: the pod name); nodes sharing a host need their own --node-id.
+ * SIGHUP re-reads current (and retries a rejected generation); SIGTERM drains and exits 0.
+ */
+async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
+  if (flags.cluster === undefined) {
+    process.stderr.write('fleetgate proxy: --etcd needs --cluster NAME\n')
+    return 2
+  }
+  if (flags.workers !== undefined || flags['demo-backend']) {
+    process.stderr.write('fleetgate proxy: --workers and --demo-backend work with --config only\n')
+    return 2
+  }
+  const pollInterval = flags['poll-interval'] as string | undefined
+  const starting = startEtcdFleetMode({
+    endpoints: (flags.etcd as string)
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== ''),
+    cluster: flags.cluster as string,
+    nodeId: (flags['node-id'] as string | undefined) ?? hostname(),
+    logger,
+    listenOverrides: parseListenOverrides((flags.listen as string[] | undefined) ?? []),
+    ...(flags['cache-file'] ? { cacheFile: flags['cache-file'] as string } : {}),
+    ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
+    ...(pollInterval ? { pollIntervalMs: parseDuration(pollInterval) } : {}),
+  })
+  // Signals are handled from the start: the first read of current can take a while when etcd is down,
+  // and the cache may already be serving; a SIGTERM then must still drain and exit 0.
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: re-reading current')
+    void starting.then((proxy) => proxy.refresh())
+  })
+  const stopped = onShutdown(logger, async () => await (await starting).stop())
+  await starting
+  await stopped
+  return 0
 }
 
 /** This process's worker id and count when it is one of several workers. */

@@ -118,7 +118,13 @@ class FleetConfigSync implements ConfigSync {
   /** Reads are serialized so a resync's read always starts after the event that asked for it. */
   #read(resync: boolean): Promise<void> {
     this.#resyncPending ||= resync
-    const run = this.#reads.then(() => this.#readOnce())
+    const run = this.#reads.then(() =>
+      this.#readOnce().catch((err: unknown) => {
+        // A bug here must not stop every later read (the chain) nor the poll.
+        this.#o.logger.error({ err }, 'reading current failed unexpectedly')
+        this.#schedulePoll(jittered(this.#o.pollIntervalMs))
+      }),
+    )
     this.#reads = run
     return run
   }
@@ -252,7 +258,11 @@ class FleetConfigSync implements ConfigSync {
     this.#applied = version
     this.#applyFailures = 0
     this.#lastError = null
-    await this.#o.onApplied(version, (performance.now() - started) / 1000)
+    try {
+      await this.#o.onApplied(version, (performance.now() - started) / 1000)
+    } catch (err) {
+      this.#o.logger.error({ err, gen: pointer.gen }, 'recording an applied config failed')
+    }
     return false
   }
 

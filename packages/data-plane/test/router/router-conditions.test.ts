@@ -16,7 +16,14 @@ const router = routerFor({
   strict: { host: 'strict.test', path: '/', match_headers: ['x-key:k'] },
 })
 
-const cases: { behaviour: string; host?: string; target: string; method?: string; headers?: IncomingHttpHeaders; expect: string | undefined }[] = [
+const cases: {
+  behaviour: string
+  host?: string
+  target: string
+  method?: string
+  headers?: IncomingHttpHeaders
+  expect: string | undefined
+}[] = [
   { behaviour: 'a method list admits a listed method', target: '/api/x', expect: 'api_get' },
   { behaviour: 'the next location with the same prefix takes another method', target: '/api/x', method: 'POST', expect: 'api_post' },
   { behaviour: 'an unlisted method falls through to a shorter prefix', target: '/api/x', method: 'DELETE', expect: 'fallback' },
@@ -41,8 +48,19 @@ const cases: { behaviour: string; host?: string; target: string; method?: string
   { behaviour: 'one failing condition among several falls through', target: '/both?b=2', method: 'PUT', expect: 'fallback' },
   { behaviour: 'an exact path failing its method falls through to a prefix', target: '/login', expect: 'fallback' },
   { behaviour: 'an exact path with its method matches', target: '/login', method: 'POST', expect: 'login_post' },
-  { behaviour: 'a host-specific location failing its condition falls to host-less ones', host: 'strict.test', target: '/z', expect: 'fallback' },
-  { behaviour: 'a host-specific location with its condition met matches', host: 'strict.test', target: '/z', headers: { 'x-key': 'k' }, expect: 'strict' },
+  {
+    behaviour: 'a host-specific location failing its condition falls to host-less ones',
+    host: 'strict.test',
+    target: '/z',
+    expect: 'fallback',
+  },
+  {
+    behaviour: 'a host-specific location with its condition met matches',
+    host: 'strict.test',
+    target: '/z',
+    headers: { 'x-key': 'k' },
+    expect: 'strict',
+  },
 ]
 
 for (const c of cases) {

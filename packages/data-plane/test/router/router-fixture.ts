@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { validateConfig } from '@fleetgate/schema'
+import type { RouteRequest, Router } from '../../src/router/index.ts'
 import { compileRouter } from '../../src/router/index.ts'
-import type { Router, RouteRequest } from '../../src/router/index.ts'
 
 /** A router compiled from `[locations.NAME]` tables, validated by the real schema (defaults applied). */
 export function routerFor(locations: Record<string, Record<string, unknown>>): Router {

@@ -76,7 +76,12 @@ runTable(
     { behaviour: 'a wildcard matches a deeper subdomain', host: 'a.b.c.example.com', target: '/', expect: 'wild_short' },
     { behaviour: 'a wildcard matches the parent of a longer wildcard', host: 'eu.example.com', target: '/', expect: 'wild_short' },
     { behaviour: 'a specific host beats a longer host-less prefix', host: 'shop.eu.example.com', target: '/api/x', expect: 'exact_host' },
-    { behaviour: 'a host-less exact path beats a host-specific prefix', host: 'shop.eu.example.com', target: '/login', expect: 'any_login' },
+    {
+      behaviour: 'a host-less exact path beats a host-specific prefix',
+      host: 'shop.eu.example.com',
+      target: '/login',
+      expect: 'any_login',
+    },
     { behaviour: 'a host list matches its exact entry', host: 'a.test', target: '/', expect: 'listed' },
     { behaviour: 'a host list matches its wildcard entry', host: 'x.b.test', target: '/', expect: 'listed' },
     { behaviour: 'regex hosts ignore case', host: 'case.org', target: '/', expect: 'regex_upper' },

@@ -1,0 +1,96 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { resolveAdminTokens, startControlPlane } from '@fleetgate/control-plane'
+import { startFleetMode, watchConfigFile } from '@fleetgate/data-plane'
+import { createLocalStore } from '@fleetgate/store'
+import { describeFlags, type FlagSpec, parseFlags } from '../args.ts'
+import { startDemoBackends } from '../demo-backend.ts'
+import { createLogger } from '../logger.ts'
+import { onShutdown } from '../signals.ts'
+import { importConfigFile } from '../standalone-import.ts'
+
+/** Flags of `fleetgate standalone`. */
+export const standaloneFlags: Record<string, FlagSpec> = {
+  config: { type: 'string', short: 'c', help: 'TOML config imported into the store at start and whenever the file changes' },
+  'data-dir': { type: 'string', help: 'folder of the local store: versions, history, cache, admin token (required)' },
+  listen: { type: 'string', help: 'HOST:PORT of the admin API (default 127.0.0.1:9180)' },
+  'status-addr': { type: 'string', help: 'HOST:PORT of /livez, /readyz, /status, /metrics (default [metrics] addr)' },
+  'admin-token-file': { type: 'string', help: 'file of admin tokens, one a line (or FLEETGATE_ADMIN_TOKEN)' },
+  'readonly-token-file': { type: 'string', help: 'file of read-only tokens, one a line (or FLEETGATE_READONLY_TOKEN)' },
+  'log-level': { type: 'string', help: 'trace | debug | info | warn | error' },
+  'demo-backend': { type: 'boolean', help: 'also start the built-in demo backends on 127.0.0.1:9001 and :9002' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+}
+
+const USAGE = `usage: fleetgate standalone --data-dir DIR [--config FILE.toml] [flags]\n\n${describeFlags(standaloneFlags)}\n`
+
+/**
+ * `fleetgate standalone`: control plane (admin API, versions, history, rollback) and data plane
+ * in one process on a local store in DIR, with no etcd.
+ */
+export async function standaloneCommand(argv: string[]): Promise<number> {
+  const { flags } = parseFlags(argv, standaloneFlags)
+  if (flags.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
+  if (flags['data-dir'] === undefined) {
+    process.stderr.write(`fleetgate standalone: --data-dir is required\n\n${USAGE}`)
+    return 2
+  }
+  const dataDir = resolve(flags['data-dir'] as string)
+  const configPath = flags.config === undefined ? undefined : resolve(flags.config as string)
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const logger = createLogger(flags['log-level'] as string | undefined)
+  const { tokens, generated } = await resolveAdminTokens({
+    adminTokenFile: flags['admin-token-file'] as string | undefined,
+    readonlyTokenFile: flags['readonly-token-file'] as string | undefined,
+    tokenStore: join(dataDir, 'admin-token'),
+  })
+  if (generated !== null) {
+    process.stderr.write(
+      `fleetgate standalone: generated an admin token (kept in ${join(dataDir, 'admin-token')}; shown only this once):\n\n  ${generated}\n\n`,
+    )
+  }
+  if (flags['demo-backend']) await startDemoBackends(logger)
+  const store = await createLocalStore({ dir: join(dataDir, 'store') })
+  const controlPlane = await startControlPlane({ store, listen: (flags.listen as string | undefined) ?? '127.0.0.1:9180', tokens, logger })
+  const importFile = async () => {
+    if (configPath === undefined) return
+    await importConfigFile(configPath, await readFile(configPath, 'utf8'), controlPlane.service, join(dataDir, 'imported.sha256'), logger)
+  }
+  try {
+    await importFile()
+  } catch (err) {
+    await controlPlane.close()
+    await store.close()
+    throw err
+  }
+  const dataPlane = await startFleetMode({
+    store,
+    nodeId: 'standalone',
+    cacheFile: join(dataDir, 'cache.json'),
+    logger,
+    ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
+  })
+  const watcher =
+    configPath === undefined
+      ? undefined
+      : watchConfigFile(configPath, () => {
+          importFile().catch((err: Error & { errors?: unknown }) =>
+            logger.error(
+              { errors: err.errors, err: err.errors ? undefined : err },
+              'config file rejected; the running config keeps serving',
+            ),
+          )
+        })
+  logger.info({ admin: controlPlane.url, dataDir, config: configPath }, 'standalone gateway started')
+  process.on('SIGHUP', () => void importFile().catch(() => {}))
+  await onShutdown(logger, async () => {
+    watcher?.close()
+    await dataPlane.stop()
+    await controlPlane.close()
+    await store.close()
+  })
+  return 0
+}

@@ -1,0 +1,56 @@
+import type { FleetNode, PublishResult, PublishStatus } from '@fleetgate/control-plane'
+import type { AdminClient } from './admin-client.ts'
+import { describePublish } from './config-commands.ts'
+import { formatTable, shortTime } from './table.ts'
+
+/** `ctl rollback GEN`: publishes GEN's content as a new generation and holds auto-publish. */
+export async function rollback(client: AdminClient, generation: number): Promise<string> {
+  const body = JSON.stringify({ to: generation })
+  const result = await client.json<PublishResult>({ method: 'POST', path: '/rollback', body, contentType: 'application/json' })
+  return describePublish(`rolled back to generation ${generation}`, result)
+}
+
+/** `ctl restore GEN`: writes GEN back into desired/ and releases the hold. */
+export async function restore(client: AdminClient, generation: number): Promise<string> {
+  const result = await client.json<PublishResult>({ method: 'POST', path: `/versions/${generation}/restore` })
+  return describePublish(`restored generation ${generation} into desired/`, result)
+}
+
+/** `ctl release`: releases a rollback hold, publishing desired/ if it differs. */
+export async function release(client: AdminClient): Promise<string> {
+  const result = await client.json<PublishResult>({ method: 'POST', path: '/publish/release' })
+  return describePublish('released the hold', result)
+}
+
+/** `ctl status`: the last publish attempt, with its errors when it was rejected. */
+export async function showStatus(client: AdminClient, opts: { json: boolean }): Promise<string> {
+  const status = await client.json<PublishStatus>({ path: '/publish' })
+  if (opts.json) return `${JSON.stringify(status, null, 2)}\n`
+  const lines = [
+    `state:      ${status.state}`,
+    `generation: ${status.generation ?? '-'}`,
+    `held:       ${status.held ? 'yes (a rollback holds auto-publish)' : 'no'}`,
+    `at:         ${shortTime(status.at)}`,
+  ]
+  if (status.errors.length > 0) lines.push('errors:', ...status.errors.map((e) => `  ${e.path ? `${e.path}: ` : ''}${e.message}`))
+  return `${lines.join('\n')}\n`
+}
+
+/** `ctl fleet`: every data plane, what it applied or rejected, and whether it is stale. */
+export async function showFleet(client: AdminClient, opts: { json: boolean }): Promise<string> {
+  const { nodes } = await client.json<{ nodes: FleetNode[] }>({ path: '/fleet' })
+  if (opts.json) return `${JSON.stringify({ nodes }, null, 2)}\n`
+  const table = formatTable(
+    ['NODE', 'ADDRESS', 'VERSION', 'APPLIED', 'REJECTED', 'LAST SEEN (UTC)', 'STALE'],
+    nodes.map((n) => [
+      n.id,
+      n.address,
+      n.version,
+      n.applied ? `${n.applied.generation} (${n.applied.sha256.slice(0, 12)})` : null,
+      n.rejected ? `${n.rejected.generation}: ${n.rejected.error}` : null,
+      shortTime(n.lastSeen),
+      n.stale ? 'yes' : 'no',
+    ]),
+  )
+  return `${table}${nodes.length} node${nodes.length === 1 ? '' : 's'}\n`
+}

@@ -1,0 +1,51 @@
+import { parseToml, toToml } from '@fleetgate/schema'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ServiceError } from '../service-types.ts'
+import { badRequest } from './error-reply.ts'
+
+/** Media types read and written as TOML. */
+const TOML_TYPES = ['application/toml', 'text/toml', 'application/x-toml']
+
+const TOML_CONTENT_TYPE = 'application/toml; charset=utf-8'
+
+/**
+ * Request bodies: JSON (an empty body counts as none, so body-less POSTs with a JSON content type
+ * work) and TOML. Both refuse malformed input with a 400 naming where it broke; prototype keys in
+ * JSON are refused rather than merged.
+ */
+export function installBodyParsers(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') return done(null, undefined)
+    json(request, body as string, (err, value) => done(err ? badRequest(`malformed JSON: ${err.message}`) : null, value))
+  })
+  app.addContentTypeParser(TOML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+    const parsed = parseToml(body as string)
+    if (parsed.ok) done(null, parsed.value)
+    else done(new ServiceError('INVALID', 'malformed TOML', parsed.errors))
+  })
+}
+
+/** True when the client asked for TOML (`Accept: application/toml`, or `?format=toml`). */
+export function wantsToml(request: FastifyRequest): boolean {
+  const format = (request.query as Record<string, unknown> | undefined)?.format
+  if (format === 'toml') return true
+  if (format === 'json') return false
+  const accept = request.headers.accept ?? ''
+  return TOML_TYPES.some((type) => accept.includes(type))
+}
+
+/** Sends a config table as TOML or JSON, as the client asked. */
+export function sendTable(request: FastifyRequest, reply: FastifyReply, value: Record<string, unknown>): FastifyReply {
+  if (wantsToml(request)) return reply.type(TOML_CONTENT_TYPE).send(toToml(value))
+  return reply.send(value)
+}
+
+/** The request body as a table (a JSON object or a TOML document); anything else is a 400. */
+export function tableBody(request: FastifyRequest, what = 'body'): Record<string, unknown> {
+  const body = request.body
+  if (body === null || body === undefined) throw badRequest(`${what} is missing (send a JSON object or TOML with its Content-Type)`)
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest(`${what} must be a JSON object or a TOML document`)
+  return body as Record<string, unknown>
+}

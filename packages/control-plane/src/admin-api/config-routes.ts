@@ -1,0 +1,32 @@
+import { pluginSchemas, sectionSchemas, toJsonSchema } from '@fleetgate/schema'
+import type { FastifyInstance } from 'fastify'
+import type { ConfigService } from '../service-types.ts'
+import { sendTable, tableBody } from './body-formats.ts'
+import { setEtag, writeOptionsOf } from './request-input.ts'
+
+/** `/config` (the whole desired tree), `/validate` and `/schema` (JSON Schemas for the UI's forms). */
+export function registerConfigRoutes(app: FastifyInstance, service: ConfigService): void {
+  app.get('/config', async (request, reply) => {
+    const desired = await service.getDesired()
+    return sendTable(request, setEtag(reply, desired.etag), desired.value)
+  })
+
+  app.put('/config', { config: { access: 'write' } }, async (request) => {
+    return await service.putDesired(tableBody(request, 'config'), writeOptionsOf(request))
+  })
+
+  // Checking a config changes nothing, so read-only tokens may do it.
+  app.post('/validate', async (request, reply) => {
+    const result = service.validate(tableBody(request, 'config'))
+    return result.ok ? { ok: true, errors: [] } : reply.code(400).send({ ok: false, errors: result.errors })
+  })
+
+  let schemas: { sections: Record<string, unknown>; plugins: Record<string, unknown> } | undefined
+  app.get('/schema', async () => {
+    schemas ??= {
+      sections: Object.fromEntries(Object.entries(sectionSchemas).map(([name, schema]) => [name, toJsonSchema(schema)])),
+      plugins: Object.fromEntries(Object.entries(pluginSchemas).map(([type, schema]) => [type, toJsonSchema(schema)])),
+    }
+    return schemas
+  })
+}
