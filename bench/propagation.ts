@@ -8,6 +8,7 @@ import { startBackend, startFleet, type TestFleet } from '@fleetgate/testkit'
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 50)
 const BIG = Number(process.env.BENCH_LOCATIONS ?? 10_000)
+const NODES = Number(process.env.BENCH_NODES ?? 3)
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
@@ -76,7 +77,7 @@ async function maxStallDuring(fleet: TestFleet, work: () => Promise<number>): Pr
 
 async function main() {
   const backend = await startBackend('app')
-  const fleet = await startFleet({ nodes: 3 })
+  const fleet = await startFleet({ nodes: NODES })
   try {
     const put = await fleet.api('PUT', '/config', JSON.stringify(baseConfig(backend.addr, 'start')))
     if (put.status !== 200) throw new Error(`initial PUT failed: ${JSON.stringify(put.body)}`)
@@ -95,8 +96,8 @@ async function main() {
     const rows = [
       '| change | samples | p50 (ms) | p99 (ms) | max (ms) | longest request during the swap (ms) |',
       '|---|---:|---:|---:|---:|---:|',
-      `| one location (3 nodes) | ${small.length} | ${percentile(small, 50).toFixed(1)} | ${percentile(small, 99).toFixed(1)} | ${(small.at(-1) ?? 0).toFixed(1)} | |`,
-      `| ${BIG.toLocaleString('en')} locations (3 nodes) | 1 | ${big.ms.toFixed(0)} | | | ${big.stall.toFixed(1)} (${big.requests} requests) |`,
+      `| one location (${NODES} nodes) | ${small.length} | ${percentile(small, 50).toFixed(1)} | ${percentile(small, 99).toFixed(1)} | ${(small.at(-1) ?? 0).toFixed(1)} | |`,
+      `| ${BIG.toLocaleString('en')} locations (${NODES} nodes) | 1 | ${big.ms.toFixed(0)} | | | ${big.stall.toFixed(1)} (${big.requests} requests) |`,
     ]
     process.stdout.write(`${rows.join('\n')}\n`)
   } finally {

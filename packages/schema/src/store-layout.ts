@@ -62,12 +62,17 @@ export function encodeConfigBlob(config: unknown): { sha256: string; size: numbe
   return { sha256, size: Buffer.byteLength(json), chunks }
 }
 
-/** Joins and decodes blob chunks, verifying the sha256; throws when the content does not match. */
-export function decodeConfigBlob(chunks: readonly Buffer[], sha256: string): unknown {
+/** Joins and unzips blob chunks into the config's canonical JSON, verifying the sha256; throws on a mismatch. */
+export function decodeConfigBlobText(chunks: readonly Buffer[], sha256: string): string {
   const json = gunzipSync(Buffer.concat(chunks)).toString('utf8')
   const actual = createHash('sha256').update(json).digest('hex')
   if (actual !== sha256) throw new Error(`config blob hash mismatch: expected ${sha256}, got ${actual}`)
-  return JSON.parse(json)
+  return json
+}
+
+/** Joins and decodes blob chunks, verifying the sha256; throws when the content does not match. */
+export function decodeConfigBlob(chunks: readonly Buffer[], sha256: string): unknown {
+  return JSON.parse(decodeConfigBlobText(chunks, sha256))
 }
 
 /** Serializes one resource for `desired/<kind>/<name>`: its table as TOML. */

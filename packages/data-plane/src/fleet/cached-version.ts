@@ -1,3 +1,4 @@
+import { canonicalJson } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import type { Gateway } from '../gateway.ts'
 import { readConfigCache, writeConfigCache } from './config-cache.ts'
@@ -17,7 +18,7 @@ export async function applyCachedVersion(
     const { entry, config } = cached
     await gateway.apply(config, { generation: entry.gen, sha256: entry.sha256, source: 'cache' })
     logger.info({ gen: entry.gen, savedAt: entry.savedAt }, 'serving the cached config until the config store answers')
-    const version: AppliedVersion = { gen: entry.gen, sha256: entry.sha256, raw: entry.config, config, source: 'cache' }
+    const version: AppliedVersion = { gen: entry.gen, sha256: entry.sha256, json: canonicalJson(entry.config), config, source: 'cache' }
     return { version, seconds: (performance.now() - started) / 1000 }
   } catch (err) {
     logger.warn({ err: (err as Error).message, path }, 'ignoring the cache file')
@@ -33,9 +34,9 @@ export async function saveCachedVersion(path: string, version: AppliedVersion, l
       sha256: version.sha256,
       savedAt: new Date().toISOString(),
       gatewayVersion: gatewayVersion(),
-      config: version.raw,
+      config: null,
     }
-    await writeConfigCache(path, entry)
+    await writeConfigCache(path, entry, version.json)
   } catch (err) {
     // Serving is unaffected; only a restart while the store is down would miss this version.
     logger.error({ err, path }, 'could not write the cache file')

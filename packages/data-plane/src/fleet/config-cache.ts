@@ -51,17 +51,22 @@ export async function readConfigCache(path: string): Promise<LoadedCache | undef
 }
 
 /**
- * Replaces the cache file atomically: a temp file beside it (mode 0600), fsync, then rename, so a
+ * Replaces the cache file atomically (with `configJson`, the JSON text of `entry.config`, used as it is): a temp file beside it (mode 0600), fsync, then rename, so a
  * crash leaves either the old file or the new one, never a torn one.
  */
-export async function writeConfigCache(path: string, entry: ConfigCacheEntry): Promise<void> {
+export async function writeConfigCache(path: string, entry: ConfigCacheEntry, configJson?: string): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   const file = await open(tmp, 'wx', 0o600)
   try {
     try {
       // The umask may have narrowed the mode at creation, never widened it; chmod makes it exact.
       await file.chmod(0o600)
-      await file.writeFile(`${JSON.stringify(entry)}\n`)
+      // With the config's JSON at hand (a big config), splice it in rather than serialize it again.
+      const text =
+        configJson === undefined
+          ? JSON.stringify(entry)
+          : `${JSON.stringify({ ...entry, config: undefined }).slice(0, -1)},"config":${configJson}}`
+      await file.writeFile(`${text}\n`)
       await file.sync()
     } finally {
       await file.close()

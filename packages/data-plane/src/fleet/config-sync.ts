@@ -1,4 +1,4 @@
-import { type Config, type CurrentPointer, validateConfig } from '@fleetgate/schema'
+import type { Config, CurrentPointer } from '@fleetgate/schema'
 import { formatConfigErrors, storeKeys } from '@fleetgate/schema/runtime'
 import { isStoreError, type Store, type StoreEvent, type StoreWatch } from '@fleetgate/store'
 import type { Logger } from 'pino'
@@ -6,6 +6,7 @@ import type { Gateway } from '../gateway.ts'
 import { parseCurrentPointer, readCurrent, samePointer } from './current-pointer.ts'
 import { backoffDelay, jittered } from './retry-timing.ts'
 import type { StoreConnection } from './store-connection.ts'
+import { decodeVersion } from './version-decode.ts'
 import { fetchVersion, VersionContentError } from './version-fetch.ts'
 
 /** A config the gateway serves, with where it came from. */
@@ -13,7 +14,8 @@ export interface AppliedVersion {
   gen: number
   sha256: string
   /** The published content (what hashes to sha256), as kept in the cache file. */
-  raw: unknown
+  /** The published content as canonical JSON (what the cache file keeps). */
+  json: string
   config: Config
   source: 'etcd' | 'cache'
 }
@@ -270,11 +272,12 @@ class FleetConfigSync implements ConfigSync {
   async #build(pointer: CurrentPointer, revision: number): Promise<AppliedVersion> {
     const applied = this.#applied
     if (applied?.sha256 === pointer.sha256) return { ...applied, gen: pointer.gen, source: 'etcd' }
-    const raw = await fetchVersion(this.#o.store, pointer, revision)
+    const chunks = await fetchVersion(this.#o.store, pointer, revision)
     this.#o.connection.ok()
-    const result = validateConfig(raw)
-    if (!result.ok) throw new VersionContentError(`generation ${pointer.gen} is invalid:\n${formatConfigErrors(result.errors)}`)
-    return { gen: pointer.gen, sha256: pointer.sha256, raw, config: result.config, source: 'etcd' }
+    const decoded = await decodeVersion(chunks, pointer.sha256)
+    if (!decoded.ok && decoded.stage === 'content') throw new VersionContentError(`generation ${pointer.gen}: ${decoded.message}`)
+    if (!decoded.ok) throw new VersionContentError(`generation ${pointer.gen} is invalid:\n${formatConfigErrors(decoded.errors)}`)
+    return { gen: pointer.gen, sha256: pointer.sha256, json: decoded.json, config: decoded.config, source: 'etcd' }
   }
 
   #reject(pointer: CurrentPointer, err: unknown): void {

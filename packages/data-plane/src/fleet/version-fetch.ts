@@ -1,5 +1,5 @@
 import type { CurrentPointer, VersionManifest } from '@fleetgate/schema'
-import { decodeConfigBlob, storeKeys } from '@fleetgate/schema/runtime'
+import { storeKeys } from '@fleetgate/schema/runtime'
 import { isStoreError, type Store } from '@fleetgate/store'
 
 /**
@@ -14,10 +14,10 @@ export class VersionContentError extends Error {
 /**
  * Fetches the config a pointer names: its manifest, then every blob chunk in one prefix read pinned
  * to `pinRevision` (one MVCC snapshot; a compacted pin is re-read at the latest revision, which is safe
- * because chunks are immutable and the content hash is verified). Returns the decoded, hash-verified
- * config object, not yet validated.
+ * because chunks are immutable and the content hash is verified by the decoder). Returns the chunks
+ * in order, checked against the manifest's count.
  */
-export async function fetchVersion(store: Store, pointer: CurrentPointer, pinRevision?: number): Promise<unknown> {
+export async function fetchVersion(store: Store, pointer: CurrentPointer, pinRevision?: number): Promise<Buffer[]> {
   const manifest = await readManifest(store, pointer)
   const prefix = storeKeys.blobPrefix(pointer.sha256)
   let read: Awaited<ReturnType<Store['getPrefix']>>
@@ -35,11 +35,7 @@ export async function fetchVersion(store: Store, pointer: CurrentPointer, pinRev
       `generation ${pointer.gen}: expected ${manifest.chunks} blob chunk(s) under ${prefix}, found ${found.length}`,
     )
   }
-  try {
-    return decodeConfigBlob(chunks, pointer.sha256)
-  } catch (err) {
-    throw new VersionContentError(`generation ${pointer.gen}: ${(err as Error).message}`, { cause: err })
-  }
+  return chunks
 }
 
 async function readManifest(store: Store, pointer: CurrentPointer): Promise<VersionManifest> {

@@ -9,8 +9,12 @@ export interface HeaderEdits {
   readonly isEmpty: boolean
 }
 
+const NO_EDITS: HeaderEdits = Object.freeze({ drop: new Set<string>(), append: [], isEmpty: true })
+
 /** Compiles `*_add`, `*_set` and `*_remove` lists ("Name:value" / "Name") into HeaderEdits. */
 export function compileHeaderEdits(add: readonly string[], set: readonly string[], remove: readonly string[]): HeaderEdits {
+  // Most locations edit nothing: share one empty plan (cheap compiles of configs with many locations).
+  if (add.length === 0 && set.length === 0 && remove.length === 0) return NO_EDITS
   const drop = new Set(remove.map((n) => n.trim().toLowerCase()))
   const append: string[] = []
   for (const spec of set) {
