@@ -91,6 +91,8 @@ function refusal(res: Response, text: string, hasToken: boolean): CtlFailure {
       return new CtlFailure(EXIT.unreachable, [
         `too many failed attempts from this address; retry in ${res.headers.get('retry-after') ?? 'a while'} s`,
       ])
+    case 404:
+      return new CtlFailure(EXIT.refused, [`not found: ${message}`])
     case 409:
       return new CtlFailure(EXIT.refused, [`conflict: ${message}`])
     case 412:

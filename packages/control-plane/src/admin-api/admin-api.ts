@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { ConfigService } from '../service-types.ts'
 import { type AdminTokens, installAuth } from './auth.ts'
@@ -49,6 +49,10 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'admin-api' }, { redact: REDACTED, serializers: { req: requestSummary } }),
     bodyLimit: options.bodyLimit ?? ADMIN_BODY_LIMIT,
+    // A malformed URL fails before routing, so it would bypass the error handler and its body shape.
+    frameworkErrors: (err, _request, reply) => {
+      ;(reply as unknown as FastifyReply).code(400).send(errorBody(err.code, err.message, [{ path: '', message: err.message }]))
+    },
     // Closing must not wait for idle keep-alive clients (a UI tab, a ctl run) to go away.
     forceCloseConnections: true,
   }) as unknown as FastifyInstance
@@ -70,8 +74,9 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
 
 /** `/livez` (the process answers) and `/readyz` (the store answers too); no token needed. */
 function registerProbes(app: FastifyInstance, ready: () => Promise<void>): void {
-  app.get('/livez', { config: { access: 'public' } }, async () => ({ status: 'ok' }))
-  app.get('/readyz', { config: { access: 'public' } }, async (request, reply) => {
+  // Probes come every few seconds: only their failures are worth a log line.
+  app.get('/livez', { config: { access: 'public' }, logLevel: 'warn' }, async () => ({ status: 'ok' }))
+  app.get('/readyz', { config: { access: 'public' }, logLevel: 'warn' }, async (request, reply) => {
     try {
       await Promise.race([
         ready(),

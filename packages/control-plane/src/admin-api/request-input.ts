@@ -27,7 +27,7 @@ export function kindParam(segment: string): ResourceKind {
 export function generationOf(value: unknown, what: string): number {
   const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw badRequest(`${what} must be a generation number, got ${JSON.stringify(value) ?? 'nothing'}`, what)
+    throw badRequest(`${what}: expected a generation number (an integer >= 0), got ${JSON.stringify(value) ?? 'nothing'}`, what)
   }
   return n
 }
