@@ -38,7 +38,7 @@ for (const tool of ['etcd', 'etcdctl']) {
 }
 
 const filter = process.argv.slice(2)
-const files = [...findTests(join(root, 'packages')), ...findTests(join(root, 'test'))]
+const files = [...findTests(join(root, 'packages')), ...findTests(join(root, 'test')), ...findTests(join(root, 'bench'))]
   .filter((f) => filter.length === 0 || filter.some((p) => f.includes(p)))
   .sort()
 if (filter.length === 0) {
