@@ -75,6 +75,17 @@ async function maxStallDuring(fleet: TestFleet, work: () => Promise<number>): Pr
   return { ms, stall, requests }
 }
 
+/** Each node's largest event-loop delay (ms) since its previous scrape (prom-client resets it per scrape). */
+async function eventLoopMaxMs(fleet: TestFleet): Promise<number[]> {
+  return await Promise.all(
+    fleet.nodes.map(async (node) => {
+      const text = await (await fetch(`${node.statusUrl}/metrics`)).text()
+      const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_max_seconds '))
+      return Number(line?.split(' ')[1] ?? Number.NaN) * 1000
+    }),
+  )
+}
+
 async function main() {
   const backend = await startBackend('app')
   const fleet = await startFleet({ nodes: NODES })
@@ -83,6 +94,7 @@ async function main() {
     if (put.status !== 200) throw new Error(`initial PUT failed: ${JSON.stringify(put.body)}`)
     await fleet.waitForGeneration(put.body.generation)
     const small = await smallChanges(fleet)
+    await eventLoopMaxMs(fleet)
     const big = await maxStallDuring(fleet, async () => {
       const body = JSON.stringify(baseConfig(backend.addr, 'big', BIG))
       const started = performance.now()
@@ -93,11 +105,12 @@ async function main() {
       process.stderr.write(`[propagation] ${BIG} locations: API answered in ${(answered - started).toFixed(0)} ms\n`)
       return served
     })
+    const loopMax = await eventLoopMaxMs(fleet)
     const rows = [
-      '| change | samples | p50 (ms) | p99 (ms) | max (ms) | longest request during the swap (ms) |',
-      '|---|---:|---:|---:|---:|---:|',
-      `| one location (${NODES} nodes) | ${small.length} | ${percentile(small, 50).toFixed(1)} | ${percentile(small, 99).toFixed(1)} | ${(small.at(-1) ?? 0).toFixed(1)} | |`,
-      `| ${BIG.toLocaleString('en')} locations (${NODES} nodes) | 1 | ${big.ms.toFixed(0)} | | | ${big.stall.toFixed(1)} (${big.requests} requests) |`,
+      '| change | samples | p50 (ms) | p99 (ms) | max (ms) | longest request during the swap (ms) | longest event-loop delay per node (ms) |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      `| one location (${NODES} nodes) | ${small.length} | ${percentile(small, 50).toFixed(1)} | ${percentile(small, 99).toFixed(1)} | ${(small.at(-1) ?? 0).toFixed(1)} | | |`,
+      `| ${BIG.toLocaleString('en')} locations (${NODES} nodes) | 1 | ${big.ms.toFixed(0)} | | | ${big.stall.toFixed(1)} (${big.requests} requests) | ${loopMax.map((ms) => ms.toFixed(0)).join(' / ')} |`,
     ]
     process.stdout.write(`${rows.join('\n')}\n`)
   } finally {

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Config } from '@fleetgate/schema'
+import { runStepsCooperatively } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { sendError } from './error-response.ts'
 import { type Listener, openListener } from './listener.ts'
 import { handleRequest, type RequestObserver } from './proxy/handler.ts'
-import { compileSnapshot, type Snapshot, type SnapshotMeta } from './snapshot.ts'
+import { compileSnapshotSteps, type Snapshot, type SnapshotMeta } from './snapshot.ts'
 import type { Upstream } from './upstream/types.ts'
 
 /** Options of a gateway process. */
@@ -124,7 +125,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   async function applyNow(config: Config, meta: SnapshotMeta): Promise<void> {
     const started = performance.now()
-    const { snapshot: next, created } = compileSnapshot(config, meta, current, { listenOverrides, logger })
+    const steps = compileSnapshotSteps(config, meta, current, { listenOverrides, logger })
+    const { snapshot: next, created } = await runStepsCooperatively(steps)
     let opened: Listener[]
     try {
       opened = await reconcileListeners(next)

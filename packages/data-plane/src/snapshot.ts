@@ -1,9 +1,9 @@
 import type { BlockList } from 'node:net'
 import type { Config, LocationConfig, ServerConfig } from '@fleetgate/schema'
-import { configHash, parseCidrList, parseDuration, parseListenAddr, parseSize } from '@fleetgate/schema/runtime'
+import { configHash, parseCidrList, parseDuration, parseListenAddr, parseSize, runSteps, type Steps } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { compileHeaderEdits, type HeaderEdits } from './proxy/header-edits.ts'
-import { compileRouter } from './router/index.ts'
+import { createRouterBuilder } from './router/index.ts'
 import type { Router } from './router/types.ts'
 import { createUpstream } from './upstream/index.ts'
 import type { Upstream } from './upstream/types.ts'
@@ -82,6 +82,16 @@ export function compileSnapshot(
   previous: Snapshot | undefined,
   options: CompileOptions,
 ): CompileResult {
+  return runSteps(compileSnapshotSteps(config, meta, previous, options))
+}
+
+/** compileSnapshot as steps (see steps.ts): a proxy runs them cooperatively so a big config never stalls requests. */
+export function* compileSnapshotSteps(
+  config: Config,
+  meta: SnapshotMeta,
+  previous: Snapshot | undefined,
+  options: CompileOptions,
+): Steps<CompileResult> {
   const created: Upstream[] = []
   try {
     const upstreams = new Map<string, Upstream>()
@@ -94,10 +104,11 @@ export function compileSnapshot(
       const fresh = createUpstream(name, upstreamConfig, { logger: options.logger })
       created.push(fresh)
       upstreams.set(name, fresh)
+      yield
     }
     const serversByListen = new Map<string, ServerRuntime>()
     for (const [name, serverConfig] of Object.entries(config.servers)) {
-      const server = compileServer(name, serverConfig, config, upstreams, options)
+      const server: ServerRuntime = yield* compileServer(name, serverConfig, config, upstreams, options)
       serversByListen.set(server.listenKey, server)
     }
     const trusted = config.basic.trusted_proxies
@@ -119,17 +130,22 @@ export function compileSnapshot(
   }
 }
 
-function compileServer(
+/** Locations compiled between two chances to yield. */
+const LOCATIONS_PER_STEP = 100
+
+function* compileServer(
   name: string,
   server: ServerConfig,
   config: Config,
   upstreams: ReadonlyMap<string, Upstream>,
   options: CompileOptions,
-): ServerRuntime {
+): Steps<ServerRuntime> {
   const addr = parseListenAddr(options.listenOverrides.get(name) ?? server.addr)
   const locations = new Map<string, LocationRuntime>()
+  const router = createRouterBuilder()
   for (const locationName of server.locations) {
     const loc = config.locations[locationName] as LocationConfig
+    router.add(locationName, loc)
     locations.set(locationName, {
       name: locationName,
       config: loc,
@@ -138,13 +154,14 @@ function compileServer(
       responseEdits: compileHeaderEdits(loc.response_headers_add, loc.response_headers_set, loc.response_headers_remove),
       maxBodySize: loc.client_max_body_size === undefined ? Number.POSITIVE_INFINITY : parseSize(loc.client_max_body_size),
     })
+    if (locations.size % LOCATIONS_PER_STEP === 0) yield
   }
   return {
     name,
     config: server,
     // Port 0 (tests) binds a fresh port per server, so the key must tell such servers apart.
     listenKey: addr.port === 0 ? `${addr.host}:0/${name}` : `${addr.host}:${addr.port}`,
-    router: compileRouter(server.locations.map((n) => ({ name: n, config: config.locations[n] as LocationConfig }))),
+    router: router.build(),
     locations,
     maxHeaders: server.max_headers,
     maxHeaderSize: parseSize(server.max_header_size),

@@ -14,6 +14,11 @@ export function compileSchema(schema: TSchema): ValidateFunction {
   return ajv.compile(toJsonSchema(schema))
 }
 
+/** Compiles a plain JSON Schema (already relaxed, see toJsonSchema) into an Ajv validator. */
+export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction {
+  return ajv.compile(schema)
+}
+
 /** Turns Ajv errors into ConfigErrors under `prefix`, one readable message each. */
 export function mapAjvErrors(errors: readonly ErrorObject[] | null | undefined, prefix = ''): ConfigError[] {
   const out: ConfigError[] = []

@@ -6,16 +6,31 @@ import { didYouMean } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
 import { parseHealthCheck } from './health-check.ts'
 import { parseHostPattern, parseNameValue, parsePathPattern, parseRewrite } from './matchers.ts'
+import type { LocationConfig } from './sections/location.ts'
 
-type Check = (push: (path: string, message: string) => void) => void
+/** One semantic check: reports each problem through `push`. */
+export type Check = (push: (path: string, message: string) => void) => void
 
 /** Checks what a JSON Schema cannot: formats of strings, regexes, and references between sections. */
 export function checkSemantics(config: Config): ConfigError[] {
   const errors: ConfigError[] = []
   const push = (path: string, message: string) => errors.push({ path, message })
-  for (const check of [checkBasic(config), checkUpstreams(config), checkLocations(config), checkServers(config)]) check(push)
+  for (const check of semanticChecks(config)) check(push)
   return errors
 }
+
+/** The semantic checks one by one (section by section), for callers that run them as steps. */
+export function semanticChecks(config: Config): Check[] {
+  const locations = Object.entries(config.locations)
+  const locationChecks: Check[] = []
+  for (let at = 0; at < locations.length; at += LOCATIONS_PER_CHECK) {
+    locationChecks.push(checkLocations(config, locations.slice(at, at + LOCATIONS_PER_CHECK)))
+  }
+  return [checkBasic(config), checkUpstreams(config), ...locationChecks, checkServers(config)]
+}
+
+/** Locations checked per step: thousands of locations are checked in slices a proxy can interleave with requests. */
+const LOCATIONS_PER_CHECK = 250
 
 function attempt(push: (path: string, message: string) => void, path: string, fn: () => unknown): void {
   try {
@@ -52,10 +67,10 @@ const checkUpstreams =
   }
 
 const checkLocations =
-  (config: Config): Check =>
+  (config: Config, entries: Array<[string, LocationConfig]>): Check =>
   (push) => {
     const upstreams = Object.keys(config.upstreams)
-    for (const [name, loc] of Object.entries(config.locations)) {
+    for (const [name, loc] of entries) {
       const at = `locations.${name}`
       if (loc.upstream !== undefined && !config.upstreams[loc.upstream]) {
         push(`${at}.upstream`, `unknown upstream "${loc.upstream}"${didYouMean(loc.upstream, upstreams)}`)

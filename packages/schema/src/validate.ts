@@ -1,14 +1,35 @@
-import { compileSchema, mapAjvErrors } from './ajv.ts'
-import { type Config, ConfigSchema } from './config.ts'
+import { compileJsonSchema, compileSchema, mapAjvErrors } from './ajv.ts'
+import { type Config, ConfigSchema, sectionSchemas } from './config.ts'
 import { didYouMean } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
+import { toJsonSchema } from './json-schema.ts'
+import { RESOURCE_KINDS } from './kinds.ts'
 import { pluginSchemas } from './plugins/index.ts'
-import { checkSemantics } from './semantic.ts'
+import { checkSemantics, semanticChecks } from './semantic.ts'
+import { runSteps, runStepsCooperatively, type Steps } from './steps.ts'
 
 /** The outcome of validating a config: the typed config with defaults, or every error found. */
 export type ValidationResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] }
 
-const validateShape = compileSchema(ConfigSchema)
+/** Entries checked between two chances to yield. */
+const ENTRIES_PER_STEP = 100
+
+/**
+ * The whole-config schema with each named resource only required to be a table: resources are
+ * checked one by one by their kind's validator, so a config of 10,000 locations is validated
+ * in steps rather than in one call.
+ */
+function topLevelSchema(): Record<string, unknown> {
+  const schema = toJsonSchema(ConfigSchema) as { properties: Record<string, { patternProperties?: Record<string, unknown> }> }
+  for (const kind of RESOURCE_KINDS) {
+    const patterns = schema.properties[kind]?.patternProperties ?? {}
+    for (const pattern of Object.keys(patterns)) patterns[pattern] = { type: 'object' }
+  }
+  return schema
+}
+
+const validateTop = compileJsonSchema(topLevelSchema())
+const validateEntry = Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind, compileSchema(sectionSchemas[kind])]))
 const pluginValidators = new Map<string, ReturnType<typeof compileSchema>>()
 
 function pluginValidator(type: string) {
@@ -26,15 +47,45 @@ function pluginValidator(type: string) {
  * On success the returned config is a copy with every default applied.
  */
 export function validateConfig(input: unknown): ValidationResult {
+  return runSteps(validationSteps(input))
+}
+
+/**
+ * validateConfig, giving the event loop back between steps (for a proxy validating a big
+ * config). With `inPlace`, `input` (a value the caller just parsed and owns) gets the defaults
+ * itself instead of a copy: cloning 10,000 locations would be one long uninterruptible step.
+ */
+export function validateConfigCooperatively(input: unknown, options: { inPlace?: boolean } = {}): Promise<ValidationResult> {
+  return runStepsCooperatively(validationSteps(input, options.inPlace ?? false))
+}
+
+function* validationSteps(input: unknown, inPlace = false): Steps<ValidationResult> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return { ok: false, errors: [{ path: '', message: 'config must be a table' }] }
   }
-  const config = structuredClone(input) as Config
-  if (!validateShape(config)) {
-    const errors = mapAjvErrors(validateShape.errors)
-    return { ok: false, errors: sortErrors([...errors, ...semanticsOfInvalid(config, errors)]) }
+  const config = (inPlace ? input : structuredClone(input)) as Config
+  yield
+  const errors: ConfigError[] = validateTop(config) ? [] : mapAjvErrors(validateTop.errors)
+  let checked = 0
+  for (const kind of RESOURCE_KINDS) {
+    const entries = config[kind]
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) continue
+    const validate = validateEntry[kind] as ReturnType<typeof compileSchema>
+    for (const [name, value] of Object.entries(entries as Record<string, unknown>)) {
+      if (value !== null && typeof value === 'object' && !validate(value)) errors.push(...mapAjvErrors(validate.errors, `${kind}.${name}`))
+      if (++checked % ENTRIES_PER_STEP === 0) yield
+    }
   }
-  const errors: ConfigError[] = []
+  if (errors.length > 0) return { ok: false, errors: sortErrors([...errors, ...semanticsOfInvalid(config, errors)]) }
+  checkPlugins(config, errors)
+  for (const check of semanticChecks(config)) {
+    yield
+    check((path, message) => errors.push({ path, message }))
+  }
+  return errors.length > 0 ? { ok: false, errors: sortErrors(errors) } : { ok: true, config }
+}
+
+function checkPlugins(config: Config, errors: ConfigError[]): void {
   for (const [name, plugin] of Object.entries(config.plugins)) {
     const validate = pluginValidator(plugin.type)
     if (!validate) {
@@ -46,8 +97,6 @@ export function validateConfig(input: unknown): ValidationResult {
       errors.push(...mapAjvErrors(validate.errors, `plugins.${name}`))
     }
   }
-  errors.push(...checkSemantics(config))
-  return errors.length > 0 ? { ok: false, errors: sortErrors(errors) } : { ok: true, config }
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { setImmediate as yieldToRequests } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { gunzip } from 'node:zlib'
-import { type Config, type ConfigError, validateConfig } from '@fleetgate/schema'
+import { type Config, type ConfigError, validateConfigCooperatively } from '@fleetgate/schema'
 
 const gunzipAsync = promisify(gunzip)
 
@@ -30,7 +30,6 @@ export async function decodeVersion(chunks: readonly Buffer[], sha256: string): 
     return { ok: false, stage: 'content', message: (err as Error).message }
   }
   await yieldToRequests()
-  const result = validateConfig(raw)
-  await yieldToRequests()
+  const result = await validateConfigCooperatively(raw, { inPlace: true })
   return result.ok ? { ok: true, json, config: result.config } : { ok: false, stage: 'validation', errors: result.errors }
 }

@@ -1,2 +1,2 @@
-export { compileRouter } from './compile-router.ts'
+export { compileRouter, createRouterBuilder, type RouterBuilder } from './compile-router.ts'
 export type { Route, RouteRequest, Router } from './types.ts'
