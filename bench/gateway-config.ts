@@ -1,7 +1,14 @@
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
 /** The template beside this file: five locations, three upstreams, a regex route. */
 export const GATEWAY_TEMPLATE = new URL('./gateway.toml', import.meta.url)
+
+/** The same config with request_id + key_auth + limit + cors on the measured location. */
+export const GATEWAY_PLUGINS_TEMPLATE = new URL('./gateway-plugins.toml', import.meta.url)
+
+/** The API key the plugin variant's measured URL carries (its sha256 is in the template). */
+export const BENCH_API_KEY = 'bench-key-0123456789'
 
 /** Values for the template's `{{NAME}}` placeholders. */
 export interface GatewayValues {
@@ -20,7 +27,8 @@ export function renderTemplate(template: string, values: Record<string, string>)
   })
 }
 
-/** The benchmark's gateway config as TOML text. */
-export function renderGatewayConfig(values: GatewayValues): string {
-  return renderTemplate(readFileSync(GATEWAY_TEMPLATE, 'utf8'), { ...values })
+/** The benchmark's gateway config as TOML text (`template`: the plain one by default). */
+export function renderGatewayConfig(values: GatewayValues, template: URL = GATEWAY_TEMPLATE): string {
+  const KEY_SHA256 = createHash('sha256').update(BENCH_API_KEY).digest('hex')
+  return renderTemplate(readFileSync(template, 'utf8'), { ...values, KEY_SHA256 })
 }

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort } from '@fleetgate/testkit'
-import { renderGatewayConfig } from './gateway-config.ts'
+import { BENCH_API_KEY, GATEWAY_PLUGINS_TEMPLATE, renderGatewayConfig } from './gateway-config.ts'
 import { renderNginxConf, renderProxyHttp, startNginx } from './nginx.ts'
 import type { CpuPlan, Tools } from './preflight.ts'
 import { type BenchProcess, startProcess } from './processes.ts'
@@ -37,20 +37,24 @@ function repoBin(ctx: TargetContext, name: string): string {
   return path
 }
 
-function fleetgate(name: string, workers: number): Target {
+function fleetgate(name: string, workers: number, plugins = false): Target {
   const flags = workers > 1 ? ['--workers', String(workers)] : []
+  const file = plugins ? 'gateway-plugins.toml' : 'gateway.toml'
+  // The plugin variant's key_auth reads the key from the query, so wrk needs no extra header.
+  const path = plugins ? `${MEASURED_PATH}?api_key=${BENCH_API_KEY}` : MEASURED_PATH
   return {
     name,
-    describe: `fleetgate proxy --config gateway.toml ${flags.join(' ')}`.trim(),
+    describe: `fleetgate proxy --config ${file} ${flags.join(' ')}`.trim(),
     async start(ctx) {
       const port = await freePort()
       const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}.toml`)
-      writeFileSync(config, renderGatewayConfig({ LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }))
+      const values = { LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }
+      writeFileSync(config, plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values))
       // Several workers share the listener by reusePort; on this layout they can use both cores.
       const cpus = workers > 1 ? ctx.cpus.both : ctx.cpus.proxy
       const args = ['-c', cpus, repoBin(ctx, 'fleetgate'), 'proxy', '--config', config, ...flags]
       const process = startProcess(name, ctx.tools.taskset, args, { cwd: ctx.repoRoot })
-      return { process, url: `http://127.0.0.1:${port}${MEASURED_PATH}` }
+      return { process, url: `http://127.0.0.1:${port}${path}` }
     },
   }
 }
@@ -87,6 +91,7 @@ export const BASELINE = 'undici-minimal'
 export function allTargets(): { target: Target; optIn?: string }[] {
   return [
     { target: fleetgate('fleetgate', 1) },
+    { target: fleetgate('fleetgate-plugins', 1, true) },
     { target: undiciMinimal },
     { target: nginxProxy },
     { target: fleetgate('fleetgate --workers 2', 2), optIn: 'BENCH_WORKERS=1' },

@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { watchConfigFile } from './config-file-watcher.ts'
 import { createGateway, type Gateway } from './gateway.ts'
 import { createMetrics } from './metrics.ts'
+import { createObservability } from './observability/observability.ts'
 import { openStatusServer } from './status-server.ts'
 
 /** Options of `fleetgate proxy --config FILE`. */
@@ -32,8 +33,10 @@ export interface FileModeProxy {
 export async function startFileMode(options: FileModeOptions): Promise<FileModeProxy> {
   const { logger, configPath } = options
   const metrics = createMetrics()
-  const gateway = createGateway({
+  const observability = createObservability({ logger, registry: metrics.registry, gateway: () => gateway })
+  const gateway: Gateway = createGateway({
     logger,
+    observability,
     reusePort: options.worker !== undefined,
     ...(options.listenOverrides ? { listenOverrides: options.listenOverrides } : {}),
   })
@@ -85,6 +88,7 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
     async stop() {
       watcher.close()
       await gateway.shutdown()
+      await observability.close()
       status?.close()
     },
   }

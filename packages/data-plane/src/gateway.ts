@@ -4,6 +4,8 @@ import { runStepsCooperatively } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { sendError } from './error-response.ts'
 import { type Listener, openListener } from './listener.ts'
+import type { GatewayObservability } from './observability/observability.ts'
+import { abortInstances, droppedInstances, type PluginInstance } from './plugins/instances.ts'
 import { handleRequest, type RequestObserver } from './proxy/handler.ts'
 import { compileSnapshotSteps, type Snapshot, type SnapshotMeta } from './snapshot.ts'
 import type { Upstream } from './upstream/types.ts'
@@ -13,8 +15,10 @@ export interface GatewayOptions {
   logger: Logger
   /** server name -> "host:port", overriding `[servers.NAME] addr` on this node. */
   listenOverrides?: ReadonlyMap<string, string>
-  /** Called once per finished request (access logs, metrics). */
+  /** Called once per finished request; default: log the gateway's own errors. */
   observe?: RequestObserver
+  /** Request metrics and access logs, prepared for each snapshot before it goes live. */
+  observability?: GatewayObservability
   /** Bind listeners with SO_REUSEPORT (worker processes sharing addresses). */
   reusePort?: boolean
 }
@@ -37,6 +41,8 @@ export interface Gateway {
   /** Records a rejected config (shown by status()). */
   reject(message: string): void
   status(): GatewayStatus
+  /** Requests in progress, across the current and retiring snapshots. */
+  activeRequests(): number
   /** The port a configured listen address is bound to (for port 0 in tests). */
   boundPort(serverName: string): number | undefined
   /** Stops accepting, waits up to the grace period for in-flight requests, closes everything. */
@@ -70,12 +76,14 @@ function logErrors(logger: Logger): RequestObserver {
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options
   const listenOverrides = options.listenOverrides ?? new Map<string, string>()
-  const observe = options.observe ?? logErrors(logger)
+  const observability = options.observability
+  const observe = withObservability(options.observe ?? logErrors(logger), observability)
   const listeners = new Map<string, Listener>()
   let current: Snapshot | undefined
   let lastError: string | null = null
   let applying: Promise<void> = Promise.resolve()
   let shuttingDown = false
+  let active = 0
 
   const onRequest = (key: string) => (req: IncomingMessage, res: ServerResponse) => {
     const snap = current
@@ -86,18 +94,23 @@ export function createGateway(options: GatewayOptions): Gateway {
       return
     }
     snap.inflight++
+    active++
+    observability?.start(req, res)
     res.once('close', () => release(snap))
     try {
       handleRequest(snap, server, req, res, observe)
     } catch (err) {
       logger.error({ err, url: req.url }, 'request handler failed')
       sendError(req, res, 'INTERNAL')
+      observe(req, server, undefined, { status: res.statusCode, backend: undefined, attempts: 0, error: 'INTERNAL', cause: err })
     }
   }
 
   const retiring = new Map<Snapshot, Upstream[]>()
+  const retiringPlugins = new Map<Snapshot, PluginInstance[]>()
   const release = (snap: Snapshot) => {
     snap.inflight--
+    active--
     if (snap.inflight === 0) closeRetired(snap)
   }
   const closeRetired = (snap: Snapshot) => {
@@ -105,6 +118,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (upstreams === undefined) return
     retiring.delete(snap)
     for (const upstream of upstreams) void upstream.close()
+    abortInstances(retiringPlugins.get(snap) ?? [])
+    retiringPlugins.delete(snap)
   }
 
   async function reconcileListeners(next: Snapshot): Promise<Listener[]> {
@@ -126,12 +141,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function applyNow(config: Config, meta: SnapshotMeta): Promise<void> {
     const started = performance.now()
     const steps = compileSnapshotSteps(config, meta, current, { listenOverrides, logger })
-    const { snapshot: next, created } = await runStepsCooperatively(steps)
+    const { snapshot: next, created, createdPlugins } = await runStepsCooperatively(steps)
     let opened: Listener[]
     try {
+      observability?.prepare(next)
       opened = await reconcileListeners(next)
     } catch (err) {
       for (const upstream of created) void upstream.close()
+      abortInstances(createdPlugins)
       throw err
     }
     const previous = current
@@ -156,8 +173,10 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   function retire(previous: Snapshot, next: Snapshot) {
     const dropped = [...previous.upstreams.values()].filter((u) => next.upstreams.get(u.name) !== u)
-    if (dropped.length === 0) return
+    const droppedPlugins = droppedInstances(previous.plugins, next.plugins)
+    if (dropped.length === 0 && droppedPlugins.length === 0) return
     retiring.set(previous, dropped)
+    retiringPlugins.set(previous, droppedPlugins)
     if (previous.inflight === 0) closeRetired(previous)
   }
 
@@ -182,6 +201,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         lastError,
       }
     },
+    activeRequests: () => active,
     boundPort(serverName) {
       for (const [key, server] of current?.serversByListen ?? []) {
         if (server.name === serverName) return listeners.get(key)?.port
@@ -203,7 +223,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       clearInterval(sweep)
       clearTimeout(timer)
       for (const upstream of current?.upstreams.values() ?? []) await upstream.close()
+      abortInstances(current?.plugins.values() ?? [])
     },
+  }
+}
+
+/** The observer the handler calls: the base one, then metrics and access logs when enabled. */
+function withObservability(base: RequestObserver, observability: GatewayObservability | undefined): RequestObserver {
+  if (observability === undefined) return base
+  return (req, server, location, outcome) => {
+    base(req, server, location, outcome)
+    observability.observe(req, server, location, outcome)
   }
 }
 

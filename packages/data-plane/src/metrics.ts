@@ -12,6 +12,11 @@ export interface DataPlaneMetrics {
 export function createMetrics(): DataPlaneMetrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // prom-client also exports these gauges under a "_total" name, which `promtool check metrics`
+  // flags; the same figures remain as nodejs_active_handles, _requests and _resources.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name)
+  }
   return {
     registry,
     configGeneration: new Gauge({ name: 'fleetgate_config_generation', help: 'Generation of the applied config', registers: [registry] }),

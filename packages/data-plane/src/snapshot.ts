@@ -2,6 +2,10 @@ import type { BlockList } from 'node:net'
 import type { Config, LocationConfig, ServerConfig } from '@fleetgate/schema'
 import { configHash, parseCidrList, parseDuration, parseListenAddr, parseSize, runSteps, type Steps } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
+import { builtinRegistry } from './plugins/builtin.ts'
+import { compileChain, type PluginChain } from './plugins/chain.ts'
+import { abortInstances, createPluginInstances, type PluginInstance } from './plugins/instances.ts'
+import type { PluginRegistry } from './plugins/registry.ts'
 import { compileHeaderEdits, type HeaderEdits } from './proxy/header-edits.ts'
 import { createRouterBuilder } from './router/index.ts'
 import type { Router } from './router/types.ts'
@@ -24,6 +28,8 @@ export interface LocationRuntime {
   readonly responseEdits: HeaderEdits
   /** Largest accepted body in bytes (Infinity when unlimited). */
   readonly maxBodySize: number
+  /** The server's global plugins then the location's, by priority; undefined when there are none. */
+  readonly plugins: PluginChain | undefined
 }
 
 /** One `[servers.NAME]`, ready for requests. */
@@ -39,6 +45,8 @@ export interface ServerRuntime {
   readonly headerTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly keepAliveTimeoutMs: number
+  /** The server's global plugins alone: they run on requests no location matches. */
+  readonly plugins: PluginChain | undefined
 }
 
 /**
@@ -51,6 +59,8 @@ export interface Snapshot {
   readonly config: Config
   readonly serversByListen: ReadonlyMap<string, ServerRuntime>
   readonly upstreams: ReadonlyMap<string, Upstream>
+  /** Plugin instances by name; unchanged ones are the previous snapshot's (state kept). */
+  readonly plugins: ReadonlyMap<string, PluginInstance>
   readonly trustedProxies: BlockList | undefined
   readonly via: string | undefined
   readonly gracePeriodMs: number
@@ -62,6 +72,8 @@ export interface Snapshot {
 export interface CompileResult {
   snapshot: Snapshot
   created: Upstream[]
+  /** Plugin instances created for this snapshot: abort them if it never goes live. */
+  createdPlugins: PluginInstance[]
 }
 
 /** Options that override parts of the config on this node only. */
@@ -69,6 +81,8 @@ export interface CompileOptions {
   /** server name -> "host:port" */
   listenOverrides: ReadonlyMap<string, string>
   logger: Logger
+  /** Plugin types available; the built-in ones by default. */
+  pluginRegistry?: PluginRegistry
 }
 
 /**
@@ -93,6 +107,7 @@ export function* compileSnapshotSteps(
   options: CompileOptions,
 ): Steps<CompileResult> {
   const created: Upstream[] = []
+  let createdPlugins: PluginInstance[] = []
   try {
     const upstreams = new Map<string, Upstream>()
     for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
@@ -106,9 +121,13 @@ export function* compileSnapshotSteps(
       upstreams.set(name, fresh)
       yield
     }
+    const registry = options.pluginRegistry ?? builtinRegistry()
+    const plugins = createPluginInstances(config.plugins, previous?.plugins, registry, options.logger)
+    createdPlugins = plugins.created
+    yield
     const serversByListen = new Map<string, ServerRuntime>()
     for (const [name, serverConfig] of Object.entries(config.servers)) {
-      const server: ServerRuntime = yield* compileServer(name, serverConfig, config, upstreams, options)
+      const server: ServerRuntime = yield* compileServer(name, serverConfig, config, upstreams, plugins.instances, options)
       serversByListen.set(server.listenKey, server)
     }
     const trusted = config.basic.trusted_proxies
@@ -118,14 +137,16 @@ export function* compileSnapshotSteps(
       config,
       serversByListen,
       upstreams,
+      plugins: plugins.instances,
       trustedProxies: trusted.length > 0 ? parseCidrList(trusted) : undefined,
       via: config.basic.via ? `1.1 ${config.basic.name}` : undefined,
       gracePeriodMs: parseDuration(config.basic.grace_period),
       inflight: 0,
     }
-    return { snapshot, created }
+    return { snapshot, created, createdPlugins }
   } catch (err) {
     for (const upstream of created) void upstream.close()
+    abortInstances(createdPlugins)
     throw err
   }
 }
@@ -138,6 +159,7 @@ function* compileServer(
   server: ServerConfig,
   config: Config,
   upstreams: ReadonlyMap<string, Upstream>,
+  pluginInstances: ReadonlyMap<string, PluginInstance>,
   options: CompileOptions,
 ): Steps<ServerRuntime> {
   const addr = parseListenAddr(options.listenOverrides.get(name) ?? server.addr)
@@ -153,6 +175,7 @@ function* compileServer(
       requestEdits: compileHeaderEdits(loc.headers_add, loc.headers_set, loc.headers_remove),
       responseEdits: compileHeaderEdits(loc.response_headers_add, loc.response_headers_set, loc.response_headers_remove),
       maxBodySize: loc.client_max_body_size === undefined ? Number.POSITIVE_INFINITY : parseSize(loc.client_max_body_size),
+      plugins: compileChain([...server.plugins, ...loc.plugins], pluginInstances, options.logger),
     })
     if (locations.size % LOCATIONS_PER_STEP === 0) yield
   }
@@ -168,5 +191,6 @@ function* compileServer(
     headerTimeoutMs: parseDuration(server.header_timeout),
     requestTimeoutMs: parseDuration(server.request_timeout),
     keepAliveTimeoutMs: parseDuration(server.keepalive_timeout),
+    plugins: compileChain(server.plugins, pluginInstances, options.logger),
   }
 }

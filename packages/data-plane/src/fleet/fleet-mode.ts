@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
 import { createGateway, type Gateway, type GatewayStatus } from '../gateway.ts'
 import { createMetrics } from '../metrics.ts'
+import { createObservability, type GatewayObservability } from '../observability/observability.ts'
 import { createApplyOutcomes } from './apply-outcomes.ts'
 import { applyCachedVersion, saveCachedVersion } from './cached-version.ts'
 import { type ConfigSync, startConfigSync } from './config-sync.ts'
@@ -67,7 +68,12 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     help: 'Whether the config store answered the last call (1) or not (0)',
     registers: [metrics.registry],
   })
-  const gateway = createGateway({ logger, ...(o.listenOverrides ? { listenOverrides: o.listenOverrides } : {}) })
+  const observability = createObservability({ logger, registry: metrics.registry, gateway: () => gateway })
+  const gateway: Gateway = createGateway({
+    logger,
+    observability,
+    ...(o.listenOverrides ? { listenOverrides: o.listenOverrides } : {}),
+  })
   const connection = createStoreConnection(logger, storeGauge)
   const reporter = startNodeReporter({
     store: o.store,
@@ -110,7 +116,7 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     },
     onRejected: (pointer, error) => outcomes.rejected(pointer, error),
   })
-  return runningProxy(o.nodeId, gateway, sync, reporter, listener, status)
+  return runningProxy(o.nodeId, gateway, sync, reporter, listener, status, observability)
 }
 
 function runningProxy(
@@ -120,6 +126,7 @@ function runningProxy(
   reporter: NodeReporter,
   listener: FleetStatusListener,
   status: () => FleetStatus,
+  observability: GatewayObservability,
 ): FleetModeProxy {
   return {
     gateway,
@@ -133,6 +140,7 @@ function runningProxy(
       await sync.stop()
       await reporter.stop()
       await gateway.shutdown()
+      await observability.close()
       listener.close()
     },
   }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
 import { type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
+import type { ResponseHead } from '../plugins/types.ts'
 import type { Backend, BalanceRequest, Upstream } from '../upstream/types.ts'
 import type { HeaderEdits } from './header-edits.ts'
 import { buildResponseHeaders } from './response-headers.ts'
@@ -24,6 +25,10 @@ export interface ForwardPlan {
   via: string | undefined
   /** Called once when the exchange ends, with the error code if the gateway answered an error. */
   onEnd(outcome: ForwardOutcome): void
+  /** Request id for the gateway's own error answers (request_id plugin). */
+  requestId?: string | undefined
+  /** The plugins' response phase on the upstream's response head; false when a plugin failed (500). */
+  onResponse?: ((head: ResponseHead) => boolean) | undefined
 }
 
 /** How an exchange ended, for logs and metrics. */
@@ -33,6 +38,15 @@ export interface ForwardOutcome {
   attempts: number
   error: ErrorCode | undefined
   cause: unknown
+  /** performance.now() of the last attempt: dispatched, given a connection, response head received. */
+  sentAt?: number
+  connectedAt?: number
+  headersAt?: number
+  /** Status the upstream answered, and response body bytes relayed to the client. */
+  upstreamStatus?: number
+  bodyBytes?: number
+  /** The response head sent to the client (flat [name, value, ...]), for access logs. */
+  responseHeaders?: string[]
 }
 
 const IDEMPOTENT = new Set<string>(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
@@ -54,6 +68,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   #waitingDrain = false
   #clientGone = false
   #done = false
+  #sentAt: number | undefined
+  #connectedAt: number | undefined
+  #headersAt: number | undefined
+  #upstreamStatus: number | undefined
+  #bodyBytes = 0
+  #responseHeaders: string[] | undefined
 
   constructor(plan: ForwardPlan) {
     this.#plan = plan
@@ -74,6 +94,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#backend = backend
     this.#tried.add(backend)
     backend.onRequestStart()
+    this.#sentAt = performance.now()
     backend.dispatcher.dispatch(
       {
         path: plan.path,
@@ -89,18 +110,28 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.#abort = abort
+    this.#connectedAt = performance.now()
     if (this.#clientGone) abort(new ClientGone('client closed the connection'))
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true
+    this.#headersAt = performance.now()
+    this.#upstreamStatus = statusCode
     const { res, responseEdits, via } = this.#plan
     this.#resume = resume
-    res.writeHead(statusCode, buildResponseHeaders(rawHeaders, responseEdits, via))
+    const head: ResponseHead = { status: statusCode, headers: buildResponseHeaders(rawHeaders, responseEdits, via) }
+    if (this.#plan.onResponse !== undefined && !this.#plan.onResponse(head)) {
+      this.#abort?.(new GatewayError('INTERNAL', 'a plugin failed on the response'))
+      return false
+    }
+    this.#responseHeaders = head.headers
+    res.writeHead(head.status, head.headers)
     return true
   }
 
   onData(chunk: Buffer): boolean {
+    this.#bodyBytes += chunk.length
     const ok = this.#plan.res.write(chunk)
     if (!ok && !this.#waitingDrain) {
       this.#waitingDrain = true
@@ -158,7 +189,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #fail(code: ErrorCode, cause: unknown): void {
     const { req, res } = this.#plan
     if (res.headersSent) res.destroy(cause instanceof Error ? cause : undefined)
-    else sendError(req, res, code)
+    else sendError(req, res, code, this.#plan.requestId)
     this.#finish(code, cause)
   }
 
@@ -171,6 +202,12 @@ class Exchange implements Dispatcher.DispatchHandler {
       attempts: this.#tried.size,
       error,
       cause,
+      sentAt: this.#sentAt,
+      connectedAt: this.#connectedAt,
+      headersAt: this.#headersAt,
+      upstreamStatus: this.#upstreamStatus,
+      bodyBytes: this.#headersAt === undefined ? undefined : this.#bodyBytes,
+      responseHeaders: this.#responseHeaders,
     })
   }
 }

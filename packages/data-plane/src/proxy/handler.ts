@@ -4,7 +4,11 @@ import type { TLSSocket } from 'node:tls'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
 import { type ErrorCode, GatewayError } from '../errors.ts'
-import type { RouteRequest } from '../router/types.ts'
+import type { PluginChain } from '../plugins/chain.ts'
+import { type ContextFacts, createRequestContext } from '../plugins/context.ts'
+import { type EndRequest, runLogPhase, runRequestPhase, runResponsePhase, runUpstreamRequestPhase } from '../plugins/run-chain.ts'
+import type { RequestContext, UpstreamRequest } from '../plugins/types.ts'
+import type { Route as RouteMatch, RouteRequest } from '../router/types.ts'
 import type { LocationRuntime, ServerRuntime, Snapshot } from '../snapshot.ts'
 import type { BalanceRequest } from '../upstream/types.ts'
 import { BodyLimit, readBody } from './body-limit.ts'
@@ -17,8 +21,8 @@ import { buildRequestHeaders } from './request-headers.ts'
 export type RequestObserver = (req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome) => void
 
 /**
- * Handles one client request on `server` of `snap`: route, limits, then forward. The caller
- * has already pinned `snap` (it is read once per request and kept to the end).
+ * Handles one client request on `server` of `snap`: route, plugins, limits, then forward. The
+ * caller has already pinned `snap` (it is read once per request and kept to the end).
  */
 export function handleRequest(
   snap: Snapshot,
@@ -27,11 +31,7 @@ export function handleRequest(
   res: ServerResponse,
   observe: RequestObserver,
 ): void {
-  const reject = (code: ErrorCode, location?: string) => {
-    if (code === 'BODY_TOO_LARGE') res.setHeader('connection', 'close')
-    sendError(req, res, code)
-    observe(req, server, location, { status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined })
-  }
+  const reject = (code: ErrorCode, location?: string) => rejectWith(req, res, code, (o) => observe(req, server, location, o))
   if (req.rawHeaders.length > server.maxHeaders * 2) {
     reject('HEADERS_TOO_LARGE')
     return
@@ -42,43 +42,82 @@ export function handleRequest(
     return
   }
   const route = server.router.match(routeReq)
+  const peer = peerAddress(req)
+  const clientIp = resolveClientIp(peer, req.headers['x-forwarded-for'] as string | undefined, snap.trustedProxies)
   if (route === undefined) {
-    reject('NO_ROUTE')
+    // A server's global plugins still run on a request no location takes (ping, redirect, ...).
+    if (server.plugins === undefined) reject('NO_ROUTE')
+    else runGlobalsOnly(server.plugins, req, res, routeReq, clientIp, (o) => observe(req, server, undefined, o))
     return
   }
   const loc = server.locations.get(route.name) as LocationRuntime
+  const chain = loc.plugins
+  const routed: Routed = { loc, routeReq, route, peer, clientIp, end: (o) => observe(req, server, loc.name, o), plugins: undefined }
+  if (chain === undefined) {
+    proxy(snap, req, res, routed)
+    return
+  }
+  const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, loc.name, loc.maxBodySize))
+  routed.plugins = { chain, ctx }
+  routed.end = (o) => {
+    observe(req, server, loc.name, o)
+    runLogPhase(chain, ctx, o)
+  }
+  runRequestPhase(chain, ctx, res, () => proxy(snap, req, res, routed), routed.end)
+}
+
+/** A routed request on its way upstream. */
+interface Routed {
+  loc: LocationRuntime
+  routeReq: RouteRequest
+  route: RouteMatch
+  peer: string
+  clientIp: string
+  /** Ends the request: observer, then the plugins' log phase. */
+  end: EndRequest
+  plugins: { chain: PluginChain; ctx: RequestContext } | undefined
+}
+
+/** Upstream checks, body limits, upstream headers (and the plugins' upstream_request phase), then forward. */
+function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed: Routed): void {
+  const { loc, routeReq, route, peer, clientIp, end, plugins } = routed
+  const requestId = plugins?.ctx.vars.request_id
+  const reject = (code: ErrorCode) => rejectWith(req, res, code, end, requestId)
   const upstream = loc.upstream
   if (upstream === undefined) {
-    reject('NO_UPSTREAM', loc.name)
+    reject('NO_UPSTREAM')
     return
   }
   if (!upstream.hasAvailable()) {
-    reject('NO_HEALTHY_BACKEND', loc.name)
+    reject('NO_HEALTHY_BACKEND')
     return
   }
 
+  const maxBody = plugins?.ctx.bodyLimit ?? loc.maxBodySize
   const contentLength = req.headers['content-length']
   const hasBody = req.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0')
-  if (hasBody && contentLength !== undefined && Number(contentLength) > loc.maxBodySize) {
-    reject('BODY_TOO_LARGE', loc.name)
+  if (hasBody && contentLength !== undefined && Number(contentLength) > maxBody) {
+    reject('BODY_TOO_LARGE')
     return
   }
 
-  const peer = peerAddress(req)
   const trusted = snap.trustedProxies
-  const clientIp = resolveClientIp(peer, req.headers['x-forwarded-for'] as string | undefined, trusted)
-  const headers = buildRequestHeaders(
-    req,
-    {
-      peer,
-      clientIp,
-      peerTrusted: trusted !== undefined && isTrusted(trusted, peer),
-      scheme: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-      upstreamHost: loc.config.upstream_host ?? req.headers.host ?? '',
-      via: snap.via,
-    },
-    loc.requestEdits,
-  )
+  const upstreamRequest: UpstreamRequest = {
+    path: route.rewrite(routeReq),
+    headers: buildRequestHeaders(
+      req,
+      {
+        peer,
+        clientIp,
+        peerTrusted: trusted !== undefined && isTrusted(trusted, peer),
+        scheme: schemeOf(req),
+        upstreamHost: loc.config.upstream_host ?? req.headers.host ?? '',
+        via: snap.via,
+      },
+      loc.requestEdits,
+    ),
+  }
+  if (plugins !== undefined && !runUpstreamRequestPhase(plugins.chain, plugins.ctx, upstreamRequest, res, end)) return
   const balance: BalanceRequest = { clientIp, headers: req.headers, query: routeReq.query }
   const buffered = hasBody && loc.config.buffer_request
   const plan: ForwardPlan = {
@@ -86,28 +125,71 @@ export function handleRequest(
     res,
     upstream,
     method: req.method as Dispatcher.HttpMethod,
-    path: route.rewrite(routeReq),
-    headers,
-    body: hasBody && !buffered ? bodyStream(req, contentLength, loc.maxBodySize) : null,
+    path: upstreamRequest.path,
+    headers: upstreamRequest.headers,
+    body: hasBody && !buffered ? bodyStream(req, contentLength, maxBody) : null,
     // Only connect failures are retried, and then the upstream never saw the request, so any
     // method is safe; what cannot be replayed is a body stream already handed to undici.
     retryable: !hasBody || buffered,
     balance,
     responseEdits: loc.responseEdits,
     via: snap.via,
-    onEnd: (outcome) => observe(req, server, loc.name, outcome),
+    onEnd: end,
+    requestId,
+    onResponse:
+      plugins === undefined || plugins.chain.response.length === 0
+        ? undefined
+        : (head) => runResponsePhase(plugins.chain, plugins.ctx, head),
   }
   if (!buffered) {
     forward(plan)
     return
   }
-  readBody(req, loc.maxBodySize).then(
+  readBody(req, maxBody).then(
     (body) => {
       plan.body = body
       forward(plan)
     },
-    (err: unknown) => reject(err instanceof GatewayError ? err.code : 'BAD_REQUEST', loc.name),
+    (err: unknown) => reject(err instanceof GatewayError ? err.code : 'BAD_REQUEST'),
   )
+}
+
+/** Answers a gateway error and ends the request. */
+function rejectWith(req: IncomingMessage, res: ServerResponse, code: ErrorCode, end: EndRequest, requestId?: string): void {
+  if (code === 'BODY_TOO_LARGE') res.setHeader('connection', 'close')
+  sendError(req, res, code, requestId)
+  end({ status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined })
+}
+
+/** Runs a server's global plugins on a request no location matched; 404 when none of them answers. */
+function runGlobalsOnly(
+  chain: PluginChain,
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeReq: RouteRequest,
+  clientIp: string,
+  observe: EndRequest,
+): void {
+  const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, undefined, Number.POSITIVE_INFINITY))
+  const end: EndRequest = (o) => {
+    observe(o)
+    runLogPhase(chain, ctx, o)
+  }
+  runRequestPhase(chain, ctx, res, () => rejectWith(req, res, 'NO_ROUTE', end, ctx.vars.request_id), end)
+}
+
+function contextFacts(
+  req: IncomingMessage,
+  routeReq: RouteRequest,
+  clientIp: string,
+  location: string | undefined,
+  bodyLimit: number,
+): ContextFacts {
+  return { host: routeReq.host, path: routeReq.path, query: routeReq.query, scheme: schemeOf(req), clientIp, location, bodyLimit }
+}
+
+function schemeOf(req: IncomingMessage): 'http' | 'https' {
+  return (req.socket as TLSSocket).encrypted ? 'https' : 'http'
 }
 
 /** The body to stream upstream: the request itself, or through a byte counter when chunked and limited. */

@@ -1,13 +1,17 @@
-import type { TObject } from '@sinclair/typebox'
-
-/**
- * Schemas of the built-in plugin types, by `type`. Each schema is a closed object that
- * includes `type`; the data plane's plugin of the same name is built from it.
- */
-export const pluginSchemas: Record<string, TObject> = {}
-
-/** Registers a plugin type's schema; refuses a duplicate. Called at import by each schema file. */
-export function registerPluginSchema(type: string, schema: TObject): void {
-  if (pluginSchemas[type]) throw new Error(`plugin schema "${type}" registered twice`)
-  pluginSchemas[type] = schema
-}
+// Every built-in plugin type's schema registers itself at import; importing them all here is
+// what makes validation know each type (and the UI render each form).
+export * from './basic-auth.ts'
+export * from './cors.ts'
+export * from './ip-restriction.ts'
+export * from './key-auth.ts'
+export * from './limit.ts'
+export * from './mock.ts'
+export * from './ping.ts'
+export * from './redirect.ts'
+export * from './referer-restriction.ts'
+export * from './registry.ts'
+export * from './request-id.ts'
+export * from './request-size-limit.ts'
+export * from './response-headers.ts'
+export * from './security-headers.ts'
+export * from './ua-restriction.ts'

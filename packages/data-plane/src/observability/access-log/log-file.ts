@@ -1,0 +1,152 @@
+import { readdir, rename, stat, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import pino from 'pino'
+
+/** When a log file is set aside for a new one, and how many old ones are kept. */
+export interface Rotation {
+  /** Rotate once the file reaches this many bytes; undefined: never by size. */
+  maxBytes: number | undefined
+  /** Rotate at local midnight. */
+  daily: boolean
+  /** Rotated files kept (the oldest beyond this are deleted). */
+  maxFiles: number
+}
+
+/** An access-log destination: lines are buffered and written off the event loop's critical path. */
+export interface LogFile {
+  /** Appends a line; silently dropped once the file has failed (the failure was reported) or closed. */
+  write(line: string): void
+  /** True after a write or open error. */
+  readonly failed: boolean
+  /** Flushes what is buffered and closes the file. */
+  close(): Promise<void>
+}
+
+/** Bytes buffered before a write is issued; a quiet log is flushed every FLUSH_MS anyway. */
+const MIN_WRITE = 32 * 1024
+const FLUSH_MS = 1000
+/** Beyond this much unwritten data (a stalled disk), lines are dropped rather than held in memory. */
+const MAX_BUFFER = 16 * 1024 * 1024
+
+/**
+ * Opens `path` (or stdout for "-") with pino's sonic-boom in async mode, so writes never block
+ * the event loop. Rotation renames the file to `PATH.YYYYMMDD-HHMMSS.mmm` and reopens it; old
+ * files beyond `maxFiles` are removed. Errors are passed to `onError` once and never thrown.
+ */
+export function openLogFile(path: string, rotation: Rotation, onError: (err: Error) => void): LogFile {
+  const toStdout = path === '-'
+  const dest = pino.destination({
+    dest: toStdout ? 1 : path,
+    sync: false,
+    minLength: MIN_WRITE,
+    maxWrite: 4 * MIN_WRITE,
+    maxLength: MAX_BUFFER,
+    mkdir: !toStdout,
+  })
+  let failed = false
+  let closed = false
+  let size = 0
+  // Rotation waits for the first open: renaming a file that does not exist yet would fail.
+  let rotating = true
+  dest.once('ready', () => {
+    rotating = false
+  })
+  let lastStamp = 0
+  let midnight: NodeJS.Timeout | undefined
+  // sonic-boom's own periodicFlush would write to fd -1 after a failed open and throw from a timer.
+  const flusher = setInterval(() => {
+    if (!failed && !closed && (dest as unknown as { fd: number }).fd >= 0) dest.flush()
+  }, FLUSH_MS).unref()
+  dest.on('error', (err: Error) => {
+    if (failed) return
+    failed = true
+    clearInterval(flusher)
+    if (midnight)
+      clearTimeout(midnight)
+      // pino flushes its destinations synchronously at exit, which throws on a file that never
+      // opened; marked destroyed, it is skipped (nothing is written to it after a failure anyway).
+    ;(dest as unknown as { destroyed: boolean }).destroyed = true
+    onError(err)
+  })
+  if (!toStdout) {
+    stat(path).then(
+      (s) => {
+        size += s.size
+      },
+      () => {},
+    )
+  }
+
+  const rotate = async () => {
+    if (rotating || failed) return
+    rotating = true
+    try {
+      // What is buffered belongs to the file being set aside.
+      await new Promise<void>((resolve) => dest.flush(() => resolve()))
+      lastStamp = Math.max(Date.now(), lastStamp + 1)
+      await rename(path, `${path}.${stamp(lastStamp)}`)
+      size = 0
+      dest.reopen()
+      await prune(path, rotation.maxFiles)
+    } catch (err) {
+      onError(err as Error)
+    } finally {
+      rotating = false
+    }
+  }
+  const scheduleMidnight = () => {
+    const next = new Date()
+    next.setHours(24, 0, 0, 0)
+    midnight = setTimeout(() => {
+      void rotate()
+      scheduleMidnight()
+    }, next.getTime() - Date.now())
+    midnight.unref()
+  }
+  if (rotation.daily && !toStdout) scheduleMidnight()
+  const maxBytes = toStdout ? undefined : rotation.maxBytes
+
+  return {
+    write(line) {
+      if (failed || closed) return
+      dest.write(line)
+      size += line.length
+      if (maxBytes !== undefined && size >= maxBytes && !rotating) void rotate()
+    },
+    get failed() {
+      return failed
+    },
+    close() {
+      if (midnight) clearTimeout(midnight)
+      if (closed) return Promise.resolve()
+      closed = true
+      clearInterval(flusher)
+      if (failed || toStdout) {
+        if (!failed) dest.flush()
+        return Promise.resolve()
+      }
+      return new Promise<void>((resolve) => {
+        dest.once('close', () => resolve())
+        dest.once('error', () => resolve())
+        dest.end()
+      })
+    },
+  }
+}
+
+/** Sortable local time with milliseconds: 20250131-235959.123 */
+function stamp(ms: number): string {
+  const d = new Date(ms)
+  const p = (n: number, w = 2) => String(n).padStart(w, '0')
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`
+}
+
+const ROTATED = /^\d{8}-\d{6}\.\d{3}$/
+
+/** Deletes the oldest rotated files of `path` beyond `keep`. */
+async function prune(path: string, keep: number): Promise<void> {
+  const prefix = `${basename(path)}.`
+  const dir = dirname(path)
+  const rotated = (await readdir(dir)).filter((name) => name.startsWith(prefix) && ROTATED.test(name.slice(prefix.length))).sort()
+  await Promise.all(rotated.slice(0, Math.max(rotated.length - keep, 0)).map((name) => unlink(join(dir, name)).catch(() => {})))
+}

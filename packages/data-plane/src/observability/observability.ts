@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import type { ForwardOutcome } from '../proxy/forward.ts'
+import type { ServerRuntime, Snapshot } from '../snapshot.ts'
+import type { Upstream } from '../upstream/types.ts'
+import { type AccessLog, createAccessLogs } from './access-log/access-logs.ts'
+import { createHttpMetrics, type HttpMetrics, type RouteCell } from './http-metrics.ts'
+
+/** What the gateway calls around each request; see createObservability. */
+export interface GatewayObservability {
+  /** Builds the per-snapshot state (access-log formats, metric cells) before the snapshot goes live; throws on a bad format. */
+  prepare(snapshot: Snapshot): void
+  /** Marks the start of a request (its timestamp and response), before routing. */
+  start(req: IncomingMessage, res: ServerResponse): void
+  /** Records a finished request: metrics and access log. */
+  observe(req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome): void
+  /** Flushes and closes the access-log files. */
+  close(): Promise<void>
+}
+
+/** What the scrape-time gauges read from the running gateway. */
+export interface ObservedGateway {
+  readonly current: Snapshot | undefined
+  activeRequests(): number
+}
+
+/** Per-server state built by prepare(): metric cells by location and the compiled access log. */
+interface ServerObservers {
+  readonly cells: ReadonlyMap<string, RouteCell>
+  /** Requests no location took (404, 431, ...). */
+  readonly unrouted: RouteCell
+  readonly accessLog: AccessLog | undefined
+  readonly snapshot: Snapshot
+}
+
+const kStart = Symbol('fleetgate.start')
+const kRes = Symbol('fleetgate.res')
+type TrackedRequest = IncomingMessage & { [kStart]: number; [kRes]: ServerResponse }
+
+/** Creates the request metrics (on `registry`) and the access logs of a gateway process. */
+export function createObservability(options: {
+  logger: Logger
+  registry: Registry
+  gateway: () => ObservedGateway | undefined
+}): GatewayObservability {
+  const metrics: HttpMetrics = createHttpMetrics(options.registry, {
+    activeRequests: () => options.gateway()?.activeRequests() ?? 0,
+    upstreams: () => options.gateway()?.current?.upstreams.values() ?? ([] as Upstream[]),
+  })
+  const accessLogs = createAccessLogs(options.logger)
+  // Keyed by the compiled server, so a request finds its cells with one lookup and no label hashing.
+  const byServer = new WeakMap<ServerRuntime, ServerObservers>()
+
+  return {
+    prepare(snapshot) {
+      const logs = accessLogs.compile(snapshot.config.servers, snapshot.gracePeriodMs + 5_000)
+      for (const server of snapshot.serversByListen.values()) {
+        const cells = new Map<string, RouteCell>()
+        for (const loc of server.locations.values()) cells.set(loc.name, metrics.cell(server.name, loc.name, loc.upstream?.name ?? ''))
+        byServer.set(server, { cells, unrouted: metrics.cell(server.name, '', ''), accessLog: logs.get(server.name), snapshot })
+      }
+    },
+    start(req, res) {
+      ;(req as TrackedRequest)[kStart] = performance.now()
+      ;(req as TrackedRequest)[kRes] = res
+    },
+    observe(req, server, location, outcome) {
+      const observers = byServer.get(server)
+      if (observers === undefined) return
+      const endedAt = performance.now()
+      const startedAt = (req as TrackedRequest)[kStart] ?? endedAt
+      const cell = (location === undefined ? undefined : observers.cells.get(location)) ?? observers.unrouted
+      const requestBytes = Number(req.headers['content-length'] ?? 0) || 0
+      const responseBytes = outcome.bodyBytes ?? (Number((req as TrackedRequest)[kRes].getHeader('content-length') ?? 0) || 0)
+      metrics.record(cell, {
+        method: req.method ?? '',
+        status: outcome.status,
+        seconds: (endedAt - startedAt) / 1000,
+        upstreamSeconds: outcome.sentAt === undefined ? undefined : (endedAt - outcome.sentAt) / 1000,
+        requestBytes,
+        responseBytes,
+        attempts: outcome.attempts,
+        error: outcome.error,
+      })
+      const log = observers.accessLog
+      if (log === undefined) return
+      const line = log.format({
+        req,
+        res: (req as TrackedRequest)[kRes],
+        server: server.name,
+        location,
+        upstream: cell.upstream === '' ? undefined : cell.upstream,
+        outcome,
+        startedAt,
+        endedAt,
+        wallClock: Date.now(),
+        trustedProxies: observers.snapshot.trustedProxies,
+      })
+      log.file.write(line)
+    },
+    close: () => accessLogs.close(),
+  }
+}

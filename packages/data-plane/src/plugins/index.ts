@@ -1,0 +1,7 @@
+export { BUILTIN_PLUGINS, builtinRegistry } from './builtin.ts'
+export type { PluginChain } from './chain.ts'
+export { requestVars } from './context.ts'
+export { PLUGIN_REFUSALS, type RefusalCode, refuse } from './refusal.ts'
+export { createPluginRegistry, type PluginRegistry } from './registry.ts'
+export type * from './types.ts'
+export { definePlugin } from './types.ts'

@@ -1,0 +1,105 @@
+import type { IncomingMessage } from 'node:http'
+import type { PluginConfigOf, PluginSchema } from '@fleetgate/schema'
+import type { Logger } from 'pino'
+import type { ForwardOutcome } from '../proxy/forward.ts'
+
+/**
+ * Per-request variables: plugins write them, later plugins and the access log read them
+ * (see requestVars). Known names are typed; plugins may add their own.
+ */
+export interface RequestVars {
+  request_id?: string
+  /** Who the request authenticated as (key_auth, basic_auth, jwt). */
+  consumer?: string
+  /** The plugin that answered the request itself, when one did. */
+  answered_by?: string
+  [name: string]: unknown
+}
+
+/** What plugins see of a request. Built once per request, only on locations with plugins. */
+export interface RequestContext {
+  readonly req: IncomingMessage
+  readonly method: string
+  /** Host without port, lower-cased. */
+  readonly host: string
+  /** The normalized path, before any rewrite. */
+  readonly path: string
+  /** The raw query string, without "?". */
+  readonly query: string
+  readonly scheme: 'http' | 'https'
+  /** The client address, after basic.trusted_proxies. */
+  readonly clientIp: string
+  /** The matched location; undefined when only a server's global plugins run (no route matched). */
+  readonly location: string | undefined
+  readonly vars: RequestVars
+  /** Largest body accepted in bytes; a plugin may lower it, the body stream is cut past it (413). */
+  bodyLimit: number
+  /** A request header by lower-case name (several values joined by ", "). */
+  header(name: string): string | undefined
+  /** A query parameter (first value, decoded). */
+  queryParam(name: string): string | undefined
+  /** A cookie by name. */
+  cookie(name: string): string | undefined
+}
+
+/** A response a plugin answers with instead of the upstream. */
+export interface PluginReply {
+  status: number
+  headers?: Readonly<Record<string, string | readonly string[]>>
+  body?: string | Buffer
+}
+
+/** The request going upstream: its headers as a flat [name, value, ...] list, and its path. */
+export interface UpstreamRequest {
+  headers: string[]
+  path: string
+}
+
+/** The response head about to be written to the client; `headers` is a flat [name, value, ...] list. */
+export interface ResponseHead {
+  status: number
+  headers: string[]
+}
+
+/** A hook's answer: nothing to continue, a reply to stop. */
+export type HookResult = PluginReply | undefined
+
+/**
+ * The hooks of one plugin instance. The phases are a closed set (see docs/plugins.md):
+ * - request: after routing, before anything goes upstream; may answer (sync or async).
+ * - upstream_request: edit the upstream request's headers and path.
+ * - response: edit the status and headers of any response (upstream's or a plugin's) before they are written.
+ * - log: once, when the request has ended, whatever the outcome.
+ */
+export interface PluginHooks {
+  request?(ctx: RequestContext): HookResult | Promise<HookResult>
+  upstream_request?(ctx: RequestContext, upstream: UpstreamRequest): void
+  response?(ctx: RequestContext, head: ResponseHead): void
+  log?(ctx: RequestContext, outcome: ForwardOutcome): void
+}
+
+/** A phase name; a misspelt one does not compile. */
+export type Phase = keyof PluginHooks
+
+/** What a plugin instance gets besides its config. */
+export interface PluginEnv {
+  /** The instance's name (`[plugins.NAME]`). */
+  name: string
+  logger: Logger
+  /** Aborted when the instance is retired (its snapshot retired and no newer one reuses it): stop timers here. */
+  signal: AbortSignal
+}
+
+/** A plugin type: name (= its config `type`), unique priority (higher runs first), schema and factory. */
+export interface PluginDefinition<S extends PluginSchema = PluginSchema> {
+  readonly name: string
+  readonly priority: number
+  readonly schema: S
+  /** Run once per instance and snapshot, never per request. Throws on a config it cannot use. */
+  create(config: PluginConfigOf<S>, env: PluginEnv): PluginHooks
+}
+
+/** Declares a plugin type; config in `create` is typed from the schema. */
+export function definePlugin<S extends PluginSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
+  return definition
+}
