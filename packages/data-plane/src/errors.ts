@@ -1,23 +1,25 @@
 /**
- * Every error the gateway itself answers with: one stable code, its HTTP status and a
- * short public message. Branch on `code`, never on a message.
+ * Every error the gateway itself answers with: one stable code, its HTTP status, a short
+ * public message, and the gRPC status code a gRPC client gets instead (HTTP 200 with
+ * `grpc-status`: 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL,
+ * 14 UNAVAILABLE). Branch on `code`, never on a message.
  */
 export const ERROR_CODES = {
-  BAD_REQUEST: { status: 400, message: 'malformed request' },
-  NO_ROUTE: { status: 404, message: 'no location matches this request' },
-  REQUEST_TIMEOUT: { status: 408, message: 'the client was too slow sending the request' },
-  BODY_TOO_LARGE: { status: 413, message: 'request body exceeds client_max_body_size' },
-  HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large or too many' },
-  INTERNAL: { status: 500, message: 'internal gateway error' },
-  NO_UPSTREAM: { status: 502, message: 'the location has no upstream' },
-  UPSTREAM_CONNECT: { status: 502, message: 'could not connect to the upstream' },
-  UPSTREAM_RESET: { status: 502, message: 'the upstream closed the connection' },
-  UPSTREAM_PROTOCOL: { status: 502, message: 'the upstream sent an invalid response' },
-  NO_HEALTHY_BACKEND: { status: 503, message: 'no healthy backend in the upstream' },
-  SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down' },
-  UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time' },
-  UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'connecting to the upstream timed out' },
-} as const satisfies Record<string, { status: number; message: string }>
+  BAD_REQUEST: { status: 400, message: 'malformed request', grpc: 13 },
+  NO_ROUTE: { status: 404, message: 'no location matches this request', grpc: 12 },
+  REQUEST_TIMEOUT: { status: 408, message: 'the client was too slow sending the request', grpc: 4 },
+  BODY_TOO_LARGE: { status: 413, message: 'request body exceeds client_max_body_size', grpc: 8 },
+  HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large or too many', grpc: 8 },
+  INTERNAL: { status: 500, message: 'internal gateway error', grpc: 13 },
+  NO_UPSTREAM: { status: 502, message: 'the location has no upstream', grpc: 14 },
+  UPSTREAM_CONNECT: { status: 502, message: 'could not connect to the upstream', grpc: 14 },
+  UPSTREAM_RESET: { status: 502, message: 'the upstream closed the connection', grpc: 14 },
+  UPSTREAM_PROTOCOL: { status: 502, message: 'the upstream sent an invalid response', grpc: 13 },
+  NO_HEALTHY_BACKEND: { status: 503, message: 'no healthy backend in the upstream', grpc: 14 },
+  SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down', grpc: 14 },
+  UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time', grpc: 4 },
+  UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'connecting to the upstream timed out', grpc: 14 },
+} as const satisfies Record<string, { status: number; message: string; grpc: number }>
 
 /** A stable error code from ERROR_CODES. */
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -3,7 +3,7 @@ import type { Config } from '@fleetgate/schema'
 import { runStepsCooperatively } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { sendError } from './error-response.ts'
-import { type Listener, openListener } from './listener.ts'
+import { type Listener, listenerKind, openListener } from './listener.ts'
 import type { GatewayObservability } from './observability/observability.ts'
 import { abortInstances, droppedInstances, type PluginInstance } from './plugins/instances.ts'
 import { handleRequest, type RequestObserver } from './proxy/handler.ts'
@@ -21,6 +21,11 @@ export interface GatewayOptions {
   observability?: GatewayObservability
   /** Bind listeners with SO_REUSEPORT (worker processes sharing addresses). */
   reusePort?: boolean
+  /**
+   * ACME HTTP-01: the key authorization for a challenge token, or undefined when the token is
+   * unknown. Asked for every `GET /.well-known/acme-challenge/TOKEN` on every listener, before routing.
+   */
+  acmeChallenge?: (token: string) => string | undefined
 }
 
 /** What the status endpoint and the fleet report show about the applied config. */
@@ -72,6 +77,19 @@ function logErrors(logger: Logger): RequestObserver {
   }
 }
 
+const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/'
+
+/** Answers an ACME HTTP-01 challenge whose token is known; false to let the request route normally. */
+function answerAcmeChallenge(req: IncomingMessage, res: ServerResponse, lookup: (token: string) => string | undefined): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false
+  const token = (req.url as string).slice(ACME_CHALLENGE_PATH.length)
+  const keyAuthorization = /^[A-Za-z0-9_-]+$/.test(token) ? lookup(token) : undefined
+  if (keyAuthorization === undefined) return false
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(keyAuthorization) })
+  res.end(req.method === 'HEAD' ? undefined : keyAuthorization)
+  return true
+}
+
 /** Creates a gateway with no config applied (not ready) and no listeners. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options
@@ -85,7 +103,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   let shuttingDown = false
   let active = 0
 
+  const acmeChallenge = options.acmeChallenge
   const onRequest = (key: string) => (req: IncomingMessage, res: ServerResponse) => {
+    if (acmeChallenge !== undefined && req.url?.startsWith(ACME_CHALLENGE_PATH) && answerAcmeChallenge(req, res, acmeChallenge)) return
     const snap = current
     const server = snap?.serversByListen.get(key)
     if (snap === undefined || server === undefined || shuttingDown) {
@@ -127,9 +147,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       for (const [key, server] of next.serversByListen) {
         const existing = listeners.get(key)
-        if (existing !== undefined) continue
+        if (existing !== undefined) {
+          if (existing.kind === listenerKind(server)) continue
+          // Plain <-> TLS or HTTP/2 on/off: the address is re-bound with the new kind; open
+          // connections of the old one finish on it.
+          logger.info({ listen: key, from: existing.kind, to: listenerKind(server) }, 'listener kind changed, re-opening')
+          listeners.delete(key)
+          void existing.close()
+          await new Promise(setImmediate) // the listening handle is released; open connections drain on their own
+        }
         const [host, port] = splitKey(key)
-        opened.push(await openListener(key, host, port, server, onRequest(key), options.reusePort ?? false))
+        opened.push(await openListener(key, host, port, server, { onRequest: onRequest(key) }, options.reusePort ?? false))
       }
     } catch (err) {
       await Promise.all(opened.map((l) => l.close()))
@@ -141,7 +169,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function applyNow(config: Config, meta: SnapshotMeta): Promise<void> {
     const started = performance.now()
     const steps = compileSnapshotSteps(config, meta, current, { listenOverrides, logger })
-    const { snapshot: next, created, createdPlugins } = await runStepsCooperatively(steps)
+    const { snapshot: next, created, createdPlugins, createdCertificates } = await runStepsCooperatively(steps)
     let opened: Listener[]
     try {
       observability?.prepare(next)
@@ -149,6 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     } catch (err) {
       for (const upstream of created) void upstream.close()
       abortInstances(createdPlugins)
+      createdCertificates?.close()
       throw err
     }
     const previous = current
@@ -164,6 +193,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
     }
     for (const upstream of created) upstream.start()
+    createdCertificates?.start()
+    if (previous !== undefined && previous.certificates !== next.certificates) previous.certificates.close()
     if (previous !== undefined) retire(previous, next)
     logger.info(
       { generation: meta.generation, sha256: meta.sha256, source: meta.source, ms: Math.round(performance.now() - started) },

@@ -1,20 +1,41 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
+import { createServer as createH2Server, type Http2Server, constants as h2, type ServerHttp2Session, type Settings } from 'node:http2'
+import { createServer as createHttpsServer } from 'node:https'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
 import type { ServerRuntime } from './snapshot.ts'
+import type { ServerTls } from './tls/types.ts'
 
-/** A bound listening socket, reused across reloads while its address stays in the config. */
+/** What a listener hands its requests to. */
+export interface ListenerHandlers {
+  /** Every request: HTTP/1.1, and HTTP/2 through Node's compatibility API. */
+  onRequest(req: IncomingMessage, res: ServerResponse): void
+  /** An HTTP/1.1 `Upgrade: websocket` request; other upgrades (h2c, ...) are served as plain requests. */
+  onUpgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void
+}
+
+/** A bound listening socket, reused across reloads while its address and kind stay in the config. */
 export interface Listener {
   /** "host:port" as configured (the key servers are found by). */
   readonly key: string
+  /** Plain or TLS, with or without HTTP/2 (see listenerKind): a change of kind re-opens the listener. */
+  readonly kind: string
   readonly server: Server
   /** The port actually bound (differs from the configured one only for port 0). */
   readonly port: number
-  /** Applies a server's timeouts to the live listener. */
+  /** Applies a server's timeouts, HTTP/2 settings and certificates to the live listener. */
   configure(server: ServerRuntime): void
-  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections. */
+  /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections and HTTP/2 sessions. */
   close(): Promise<void>
   /** Closes every connection now. */
   destroy(): void
+}
+
+/** The listener shape a server needs; listeners are reused only for the same kind. */
+export function listenerKind(server: ServerRuntime): string {
+  if (server.tls === undefined) return server.config.h2c ? 'http+h2c' : 'http'
+  return `https${server.config.enable_http2 ? '+h2' : ''}${server.tls.requestClientCert ? '+client-cert' : ''}`
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
@@ -35,28 +56,149 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   )
 }
 
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+
 /**
- * Binds a plain HTTP/1.1 listener on `host:port` serving through `onRequest`; with
- * `reusePort`, several worker processes bind the same address and the kernel spreads connections.
+ * Reads the first bytes of a plain connection: the HTTP/2 connection preface means h2c with
+ * prior knowledge, anything else is HTTP/1.1. Node's HTTP/2 session takes already-read bytes
+ * back from the stream buffer; the HTTP/1.1 parser reads the socket handle directly, so it is
+ * fed the sniffed bytes as a data event.
+ */
+function sniffH2c(socket: Socket, onH1: (socket: Socket, head: Buffer) => void, onH2: (socket: Socket) => void, timeoutMs: number): void {
+  let seen: Buffer | undefined
+  const timer = setTimeout(() => socket.destroy(), timeoutMs)
+  const decide = (isH2: boolean) => {
+    clearTimeout(timer)
+    socket.off('data', onData)
+    socket.off('close', onClose)
+    const head = seen as Buffer
+    if (isH2) {
+      socket.pause()
+      socket.unshift(head)
+      onH2(socket)
+    } else onH1(socket, head)
+  }
+  const onData = (chunk: Buffer) => {
+    seen = seen === undefined ? chunk : Buffer.concat([seen, chunk])
+    const n = Math.min(seen.length, PREFACE.length)
+    if (seen.compare(PREFACE, 0, n, 0, n) !== 0) decide(false)
+    else if (seen.length >= PREFACE.length) decide(true)
+  }
+  const onClose = () => clearTimeout(timer)
+  socket.on('data', onData)
+  socket.once('close', onClose)
+}
+
+function h2Settings(rt: ServerRuntime): Settings {
+  return {
+    maxConcurrentStreams: rt.config.h2_max_concurrent_streams,
+    maxHeaderListSize: rt.maxHeaderSize,
+    // RFC 8441: WebSocket over HTTP/2 (extended CONNECT).
+    enableConnectProtocol: true,
+  }
+}
+
+/** Per-connection HTTP/2 guard: closes a session whose client resets streams faster than allowed (rapid reset). */
+function guardSession(session: ServerHttp2Session, limits: { resetsPerSecond: number; idleMs: number }): void {
+  let windowStart = 0
+  let resets = 0
+  session.on('stream', (stream) => {
+    stream.once('aborted', () => {
+      const now = performance.now()
+      if (now - windowStart > 1000) {
+        windowStart = now
+        resets = 0
+      }
+      if (++resets > limits.resetsPerSecond && !session.closed) {
+        session.goaway(h2.NGHTTP2_ENHANCE_YOUR_CALM)
+        session.destroy()
+      }
+    })
+  })
+  // An idle session is closed gracefully: streams still open (a long gRPC stream) may finish.
+  session.setTimeout(limits.idleMs, () => session.close())
+  session.on('error', () => {})
+}
+
+/**
+ * Binds a listener on `host:port`: plain HTTP/1.1 (optionally h2c by prior knowledge), or TLS
+ * with SNI (optionally h2 by ALPN, falling back to HTTP/1.1). HTTP/2 connections go to an inner
+ * HTTP/2 server that never listens itself; requests of both protocols reach `handlers.onRequest`.
+ * With `reusePort`, several worker processes bind the same address and the kernel spreads connections.
  */
 export async function openListener(
   key: string,
   host: string,
   port: number,
   runtime: ServerRuntime,
-  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+  handlers: ListenerHandlers,
   reusePort = false,
 ): Promise<Listener> {
-  const server = createServer(
-    {
-      maxHeaderSize: runtime.maxHeaderSize,
-      requireHostHeader: false,
-      joinDuplicateHeaders: false,
-      connectionsCheckingInterval: 1000,
-    },
-    onRequest,
-  )
+  const kind = listenerKind(runtime)
+  let rt = runtime
+  let tls: ServerTls | undefined = runtime.tls
+  const h1Options: ServerOptions = {
+    maxHeaderSize: runtime.maxHeaderSize,
+    requireHostHeader: false,
+    joinDuplicateHeaders: false,
+    connectionsCheckingInterval: 1000,
+    // Only WebSocket upgrades leave the HTTP flow; `Upgrade: h2c` and others are served as plain requests.
+    shouldUpgradeCallback: (req) => handlers.onUpgrade !== undefined && isWebSocketUpgrade(req),
+  }
+  const server: Server =
+    tls === undefined
+      ? createHttpServer(h1Options, handlers.onRequest)
+      : (createHttpsServer(
+          {
+            ...h1Options,
+            ALPNProtocols: runtime.config.enable_http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+            SNICallback: (name, cb) => cb(null, (tls as ServerTls).contextFor(name)),
+            requestCert: tls.requestClientCert,
+            rejectUnauthorized: false,
+          },
+          handlers.onRequest,
+        ) as unknown as Server)
   server.on('clientError', onClientError)
+  if (handlers.onUpgrade !== undefined) server.on('upgrade', handlers.onUpgrade)
+
+  const wantsH2 = tls === undefined ? runtime.config.h2c : runtime.config.enable_http2
+  const sessions = new Set<ServerHttp2Session>()
+  let h2server: Http2Server | undefined
+  if (wantsH2) {
+    h2server = createH2Server(
+      { settings: h2Settings(runtime), maxHeaderListPairs: runtime.maxHeaders + 8, maxSessionMemory: 32 },
+      handlers.onRequest as never,
+    )
+    h2server.on('session', (session: ServerHttp2Session) => {
+      sessions.add(session)
+      session.once('close', () => sessions.delete(session))
+      guardSession(session, { resetsPerSecond: rt.config.h2_max_resets_per_second, idleMs: rt.keepAliveTimeoutMs })
+    })
+    const inner = h2server
+    const event = tls === undefined ? 'connection' : 'secureConnection'
+    const [h1Connection] = server.listeners(event) as Array<(socket: Socket) => void>
+    server.removeAllListeners(event)
+    if (tls === undefined) {
+      server.on('connection', (socket: Socket) =>
+        sniffH2c(
+          socket,
+          (s, head) => {
+            h1Connection?.call(server, s)
+            s.emit('data', head)
+          },
+          (s) => inner.emit('connection', s),
+          rt.headerTimeoutMs,
+        ),
+      )
+    } else {
+      server.on('secureConnection', (socket: TLSSocket) => {
+        if (socket.alpnProtocol === 'h2') inner.emit('connection', socket)
+        else h1Connection?.call(server, socket)
+      })
+    }
+  }
+  if (tls !== undefined) setDefaultContext(server, tls.contextFor(undefined))
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen({ host, port, backlog: 1024, reusePort }, () => {
@@ -67,21 +209,50 @@ export async function openListener(
   server.on('error', () => {})
   const listener: Listener = {
     key,
+    kind,
     server,
     port: (server.address() as { port: number }).port,
-    configure(rt) {
-      server.headersTimeout = rt.headerTimeoutMs
-      server.requestTimeout = rt.requestTimeoutMs
-      server.keepAliveTimeout = rt.keepAliveTimeoutMs
-      server.maxHeadersCount = rt.maxHeaders + 1
+    configure(next) {
+      rt = next
+      server.headersTimeout = next.headerTimeoutMs
+      server.requestTimeout = next.requestTimeoutMs
+      server.keepAliveTimeout = next.keepAliveTimeoutMs
+      server.maxHeadersCount = next.maxHeaders + 1
+      h2server?.updateSettings(h2Settings(next))
+      if (next.tls !== undefined && next.tls !== tls) {
+        tls = next.tls
+        setDefaultContext(server, tls.contextFor(undefined))
+      }
     },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeIdleConnections()
+        for (const session of sessions) session.close()
       }),
-    destroy: () => server.closeAllConnections(),
+    destroy: () => {
+      server.closeAllConnections()
+      for (const session of sessions) session.destroy()
+    },
   }
   listener.configure(runtime)
   return listener
 }
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade
+  return upgrade !== undefined && upgrade.toLowerCase() === 'websocket'
+}
+
+/**
+ * The context for handshakes without SNI (clients reaching the gateway by IP address). Node
+ * keeps it in the TLS server's `_sharedCreds`; setSecureContext() would re-parse the PEM, so
+ * the store's compiled context is assigned instead. No default: an empty context, whose
+ * handshakes fail cleanly (no certificate).
+ */
+function setDefaultContext(server: Server, context: SecureContext | undefined): void {
+  const target = server as unknown as { _sharedCreds: SecureContext | undefined }
+  target._sharedCreds = context ?? EMPTY_CONTEXT
+}
+
+const EMPTY_CONTEXT = createSecureContext({})

@@ -9,6 +9,8 @@ import type { PluginRegistry } from './plugins/registry.ts'
 import { compileHeaderEdits, type HeaderEdits } from './proxy/header-edits.ts'
 import { createRouterBuilder } from './router/index.ts'
 import type { Router } from './router/types.ts'
+import { createCertificateStore } from './tls/certificate-store.ts'
+import type { CertificateStore, ServerTls } from './tls/types.ts'
 import { createUpstream } from './upstream/index.ts'
 import type { Upstream } from './upstream/types.ts'
 
@@ -47,6 +49,8 @@ export interface ServerRuntime {
   readonly keepAliveTimeoutMs: number
   /** The server's global plugins alone: they run on requests no location matches. */
   readonly plugins: PluginChain | undefined
+  /** Certificates and handshake settings; undefined for a plain listener. */
+  readonly tls: ServerTls | undefined
 }
 
 /**
@@ -61,6 +65,8 @@ export interface Snapshot {
   readonly upstreams: ReadonlyMap<string, Upstream>
   /** Plugin instances by name; unchanged ones are the previous snapshot's (state kept). */
   readonly plugins: ReadonlyMap<string, PluginInstance>
+  /** Every certificate of the config; the previous snapshot's when unchanged. */
+  readonly certificates: CertificateStore
   readonly trustedProxies: BlockList | undefined
   readonly via: string | undefined
   readonly gracePeriodMs: number
@@ -74,6 +80,8 @@ export interface CompileResult {
   created: Upstream[]
   /** Plugin instances created for this snapshot: abort them if it never goes live. */
   createdPlugins: PluginInstance[]
+  /** The certificate store when this snapshot built a new one (start it when live, close it if never). */
+  createdCertificates: CertificateStore | undefined
 }
 
 /** Options that override parts of the config on this node only. */
@@ -108,6 +116,7 @@ export function* compileSnapshotSteps(
 ): Steps<CompileResult> {
   const created: Upstream[] = []
   let createdPlugins: PluginInstance[] = []
+  let createdCertificates: CertificateStore | undefined
   try {
     const upstreams = new Map<string, Upstream>()
     for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
@@ -125,9 +134,13 @@ export function* compileSnapshotSteps(
     const plugins = createPluginInstances(config.plugins, previous?.plugins, registry, options.logger)
     createdPlugins = plugins.created
     yield
+    let certificates = createCertificateStore(config, previous?.certificates, options.logger)
+    if (certificates.hash === previous?.certificates.hash) certificates = previous.certificates
+    else createdCertificates = certificates
+    yield
     const serversByListen = new Map<string, ServerRuntime>()
     for (const [name, serverConfig] of Object.entries(config.servers)) {
-      const server: ServerRuntime = yield* compileServer(name, serverConfig, config, upstreams, plugins.instances, options)
+      const server: ServerRuntime = yield* compileServer(name, serverConfig, config, upstreams, plugins.instances, certificates, options)
       serversByListen.set(server.listenKey, server)
     }
     const trusted = config.basic.trusted_proxies
@@ -138,15 +151,17 @@ export function* compileSnapshotSteps(
       serversByListen,
       upstreams,
       plugins: plugins.instances,
+      certificates,
       trustedProxies: trusted.length > 0 ? parseCidrList(trusted) : undefined,
       via: config.basic.via ? `1.1 ${config.basic.name}` : undefined,
       gracePeriodMs: parseDuration(config.basic.grace_period),
       inflight: 0,
     }
-    return { snapshot, created, createdPlugins }
+    return { snapshot, created, createdPlugins, createdCertificates }
   } catch (err) {
     for (const upstream of created) void upstream.close()
     abortInstances(createdPlugins)
+    createdCertificates?.close()
     throw err
   }
 }
@@ -160,6 +175,7 @@ function* compileServer(
   config: Config,
   upstreams: ReadonlyMap<string, Upstream>,
   pluginInstances: ReadonlyMap<string, PluginInstance>,
+  certificates: CertificateStore,
   options: CompileOptions,
 ): Steps<ServerRuntime> {
   const addr = parseListenAddr(options.listenOverrides.get(name) ?? server.addr)
@@ -192,5 +208,6 @@ function* compileServer(
     requestTimeoutMs: parseDuration(server.request_timeout),
     keepAliveTimeoutMs: parseDuration(server.keepalive_timeout),
     plugins: compileChain(server.plugins, pluginInstances, options.logger),
+    tls: certificates.forServer(name),
   }
 }

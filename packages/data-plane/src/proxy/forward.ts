@@ -145,9 +145,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#resume?.()
   }
 
-  onComplete(): void {
+  // Typed string[] by undici; at run time raw Buffers (HTTP/1.1) or an object (HTTP/2).
+  onComplete(trailers: string[] | null): void {
     this.#backend?.onRequestEnd(false)
-    this.#plan.res.end()
+    const { res } = this.#plan
+    if (trailers != null) addTrailers(res, trailers as unknown as Buffer[] | Record<string, string | string[]>)
+    res.end()
     this.#finish(undefined, undefined)
   }
 
@@ -209,6 +212,33 @@ class Exchange implements Dispatcher.DispatchHandler {
       bodyBytes: this.#headersAt === undefined ? undefined : this.#bodyBytes,
       responseHeaders: this.#responseHeaders,
     })
+  }
+}
+
+/**
+ * Relays the upstream's trailers (gRPC's grpc-status and grpc-message arrive there): as HTTP/2
+ * trailers, or as chunked trailers to an HTTP/1.1 client. undici hands them over raw (HTTP/1.1)
+ * or as an object (HTTP/2).
+ */
+function addTrailers(res: ServerResponse, trailers: Buffer[] | Record<string, string | string[]>): void {
+  const out: Record<string, string | string[]> = {}
+  let any = false
+  if (Array.isArray(trailers)) {
+    for (let i = 0; i < trailers.length; i += 2) {
+      out[(trailers[i] as Buffer).toString('latin1').toLowerCase()] = (trailers[i + 1] as Buffer).toString('latin1')
+      any = true
+    }
+  } else {
+    for (const name of Object.keys(trailers)) {
+      out[name] = trailers[name] as string | string[]
+      any = true
+    }
+  }
+  if (!any) return
+  try {
+    res.addTrailers(out)
+  } catch {
+    // A trailer Node refuses (invalid characters) is dropped, not fatal to the response.
   }
 }
 

@@ -15,7 +15,7 @@ import { BodyLimit, readBody } from './body-limit.ts'
 import { isTrusted, resolveClientIp } from './client-ip.ts'
 import { type ForwardOutcome, type ForwardPlan, forward } from './forward.ts'
 import { normalizePath } from './normalize-path.ts'
-import { buildRequestHeaders } from './request-headers.ts'
+import { buildRequestHeaders, requestHost } from './request-headers.ts'
 
 /** Called once per finished request, for logs and metrics. */
 export type RequestObserver = (req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome) => void
@@ -111,7 +111,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
         clientIp,
         peerTrusted: trusted !== undefined && isTrusted(trusted, peer),
         scheme: schemeOf(req),
-        upstreamHost: loc.config.upstream_host ?? req.headers.host ?? '',
+        upstreamHost: loc.config.upstream_host ?? requestHost(req) ?? '',
         via: snap.via,
       },
       loc.requestEdits,
@@ -212,7 +212,7 @@ function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
   const q = target.indexOf('?')
   const path = q < 0 ? target : target.slice(0, q)
   return {
-    host: hostOnly(req.headers.host),
+    host: hostOnly(requestHost(req)),
     path: normalizePath(path),
     query: q < 0 ? '' : target.slice(q + 1),
     method: req.method as string,

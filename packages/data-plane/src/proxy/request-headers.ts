@@ -4,6 +4,11 @@ import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts'
 
 const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'via', 'host'])
 
+/** The Host of a request: the Host header, or HTTP/2's :authority. */
+export function requestHost(req: IncomingMessage): string | undefined {
+  return req.headers.host ?? (req.headers[':authority'] as string | undefined)
+}
+
 /** Per-request facts the upstream request headers are built from. */
 export interface ForwardFacts {
   peer: string
@@ -33,6 +38,8 @@ export function buildRequestHeaders(req: IncomingMessage, facts: ForwardFacts, e
   let te: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not headers upstream.
+    if (name.charCodeAt(0) === 58 /* : */) continue
     const lower = name.toLowerCase()
     const value = raw[i + 1] as string
     if (HOP_BY_HOP.has(lower) || extraHop?.has(lower)) {
@@ -53,7 +60,7 @@ export function buildRequestHeaders(req: IncomingMessage, facts: ForwardFacts, e
   out.push('host', facts.upstreamHost)
   out.push('x-forwarded-for', trusted && xff !== undefined ? `${xff}, ${facts.peer}` : facts.peer)
   out.push('x-forwarded-proto', trusted && xfProto !== undefined ? xfProto : facts.scheme)
-  out.push('x-forwarded-host', trusted && xfHost !== undefined ? xfHost : (req.headers.host ?? ''))
+  out.push('x-forwarded-host', trusted && xfHost !== undefined ? xfHost : (requestHost(req) ?? ''))
   out.push('x-real-ip', facts.clientIp)
   if (facts.via !== undefined) out.push('via', via === undefined ? facts.via : `${via}, ${facts.via}`)
   else if (via !== undefined) out.push('via', via)

@@ -7,8 +7,19 @@ export const CertificateSchema = Type.Object(
     tls_cert: Type.Optional(Type.String({ description: 'PEM inline or a path' })),
     tls_key: Type.Optional(Type.String({ description: 'PEM inline or a path' })),
     is_default: Type.Boolean({ default: false }),
-    acme: Type.Optional(Type.String({ description: '"lets_encrypt" or an RFC 8555 directory URL' })),
-    acme_email: Type.Optional(Type.String()),
+    acme: Type.Optional(
+      Type.String({
+        pattern: '^(lets_encrypt|https?://\\S+)$',
+        description: '"lets_encrypt" or an RFC 8555 directory URL: issue and renew this certificate over ACME (HTTP-01)',
+      }),
+    ),
+    acme_email: Type.Optional(Type.String({ description: 'ACME account contact (mailto:)' })),
+    acme_renew_before: Type.Optional(
+      Type.String({
+        format: 'duration',
+        description: 'ACME: renew when the certificate expires within this time (default "720h", 30 days)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

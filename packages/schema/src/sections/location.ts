@@ -33,6 +33,10 @@ export const LocationSchema = Type.Object(
       description: 'read the whole request body before contacting the upstream (allows retries of any method)',
     }),
     plugins: Type.Array(Type.String(), { default: [] }),
+    grpc_web: Type.Boolean({
+      default: false,
+      description: 'translate gRPC-web (application/grpc-web, +proto, -text) requests to gRPC for an h2 upstream',
+    }),
   },
   { additionalProperties: false },
 )

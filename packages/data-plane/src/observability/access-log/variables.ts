@@ -1,5 +1,6 @@
 import type { TLSSocket } from 'node:tls'
 import { resolveClientIp } from '../../proxy/client-ip.ts'
+import { requestHost } from '../../proxy/request-headers.ts'
 import type { LogEntry, LogGetter, LogValue } from './log-entry.ts'
 
 /** Request headers whose values are never written to a log, whatever the format asks. */
@@ -73,7 +74,7 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
     const q = queryIndex(url)
     return q < 0 ? undefined : url.slice(q + 1)
   },
-  host: (e) => e.req.headers.host,
+  host: (e) => requestHost(e.req),
   scheme: (e) => (tls(e) ? 'https' : 'http'),
   proto: (e) => `HTTP/${e.req.httpVersion}`,
   remote: peer,
