@@ -27,6 +27,8 @@ export interface ForwardPlan {
   onEnd(outcome: ForwardOutcome): void
   /** Request id for the gateway's own error answers (request_id plugin). */
   requestId?: string | undefined
+  /** The client speaks gRPC: an upstream trailers-only answer is relayed as one (see onHeaders). */
+  grpc?: boolean
   /** The plugins' response phase on the upstream's response head; false when a plugin failed (500). */
   onResponse?: ((head: ResponseHead) => boolean) | undefined
 }
@@ -74,11 +76,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   #upstreamStatus: number | undefined
   #bodyBytes = 0
   #responseHeaders: string[] | undefined
+  #trailersOnly: ResponseHead | undefined
 
   constructor(plan: ForwardPlan) {
     this.#plan = plan
     plan.res.once('close', () => {
-      if (this.#done || plan.res.writableFinished) return
+      // Not writableFinished: HTTP/2 compat responses report finished even when the client reset the stream.
+      if (this.#done) return
       this.#clientGone = true
       this.#abort?.(new ClientGone('client closed the connection'))
     })
@@ -126,11 +130,19 @@ class Exchange implements Dispatcher.DispatchHandler {
       return false
     }
     this.#responseHeaders = head.headers
-    res.writeHead(head.status, head.headers)
+    // A gRPC error comes as a trailers-only response: grpc-status in a HEADERS frame that ends
+    // the stream. Written now, the head would go out alone and the status would be lost, so it
+    // waits for the end of the (empty) body.
+    if (this.#plan.grpc === true && hasHeader(head.headers, 'grpc-status')) this.#trailersOnly = head
+    else res.writeHead(head.status, head.headers)
     return true
   }
 
   onData(chunk: Buffer): boolean {
+    if (this.#trailersOnly !== undefined) {
+      this.#plan.res.writeHead(this.#trailersOnly.status, this.#trailersOnly.headers)
+      this.#trailersOnly = undefined
+    }
     this.#bodyBytes += chunk.length
     const ok = this.#plan.res.write(chunk)
     if (!ok && !this.#waitingDrain) {
@@ -149,6 +161,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   onComplete(trailers: string[] | null): void {
     this.#backend?.onRequestEnd(false)
     const { res } = this.#plan
+    if (this.#trailersOnly !== undefined) writeHeadAndEnd(res, this.#trailersOnly)
     if (trailers != null) addTrailers(res, trailers as unknown as Buffer[] | Record<string, string | string[]>)
     res.end()
     this.#finish(undefined, undefined)
@@ -212,6 +225,22 @@ class Exchange implements Dispatcher.DispatchHandler {
       bodyBytes: this.#headersAt === undefined ? undefined : this.#bodyBytes,
       responseHeaders: this.#responseHeaders,
     })
+  }
+}
+
+function hasHeader(flat: readonly string[], lowerName: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if ((flat[i] as string).toLowerCase() === lowerName) return true
+  return false
+}
+
+/** Sets a head without sending it, so that end() sends head and end of stream together (HTTP/2 trailers-only). */
+function writeHeadAndEnd(res: ServerResponse, head: ResponseHead): void {
+  res.statusCode = head.status
+  for (let i = 0; i < head.headers.length; i += 2) {
+    const name = head.headers[i] as string
+    const value = head.headers[i + 1] as string
+    const existing = res.getHeader(name)
+    res.setHeader(name, existing === undefined ? value : [...(Array.isArray(existing) ? existing : [String(existing)]), value])
   }
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import type { Readable } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { Dispatcher } from 'undici'
@@ -95,7 +96,11 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
 
   const maxBody = plugins?.ctx.bodyLimit ?? loc.maxBodySize
   const contentLength = req.headers['content-length']
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (contentLength !== undefined && contentLength !== '0')
+  const hasBody =
+    req.headers['transfer-encoding'] !== undefined ||
+    (contentLength !== undefined && contentLength !== '0') ||
+    // HTTP/2 has no Transfer-Encoding: a body follows unless the HEADERS frame ended the stream.
+    (req.httpVersionMajor === 2 && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders)
   if (hasBody && contentLength !== undefined && Number(contentLength) > maxBody) {
     reject('BODY_TOO_LARGE')
     return
@@ -136,6 +141,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     via: snap.via,
     onEnd: end,
     requestId,
+    grpc: req.httpVersionMajor === 2 && req.headers['content-type']?.startsWith('application/grpc') === true,
     onResponse:
       plugins === undefined || plugins.chain.response.length === 0
         ? undefined
