@@ -18,6 +18,10 @@ export interface EtcdClientOptions {
   callTimeoutMs?: number
   /** Largest response accepted. Default 64 MiB (grpc-js's 4 MiB default breaks big prefix reads). */
   maxReceiveBytes?: number
+  /** etcd user and password (etcd auth enabled); the password is never logged. */
+  auth?: { username: string; password: string }
+  /** TLS to etcd (https:// endpoints): CA bundle, and a client certificate and key for mTLS. */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer }
 }
 
 type FaultHandling = NonNullable<IOptions['faultHandling']>
@@ -36,6 +40,17 @@ export function createEtcdClient(opts: EtcdClientOptions): Etcd3 {
   const callTimeoutMs = opts.callTimeoutMs ?? 5000
   return new Etcd3({
     hosts: opts.endpoints,
+    ...(opts.auth === undefined ? {} : { auth: { username: opts.auth.username, password: opts.auth.password } }),
+    ...(opts.tls === undefined
+      ? {}
+      : {
+          credentials: {
+            // Without a CA bundle grpc-js trusts the system roots (etcd3 types the field as required).
+            rootCertificate: opts.tls.ca as Buffer,
+            ...(opts.tls.cert === undefined ? {} : { certChain: opts.tls.cert }),
+            ...(opts.tls.key === undefined ? {} : { privateKey: opts.tls.key }),
+          },
+        }),
     grpcOptions: {
       'grpc.max_receive_message_length': opts.maxReceiveBytes ?? 64 * 1024 * 1024,
       // etcd rejects pings closer than 5 s apart; 30 s finds a dead connection well before a proxy's idle reset.

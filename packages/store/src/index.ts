@@ -1,3 +1,4 @@
+export type { EtcdClientOptions } from './etcd-client.ts'
 export { createEtcdStore, type EtcdStoreOptions } from './etcd-store.ts'
 export { createLocalStore, type LocalStoreOptions } from './local-store.ts'
 export * from './store.ts'

@@ -2,6 +2,7 @@ import { defaultTokenStore, resolveAdminTokens, startControlPlane } from '@fleet
 import { storeKeys } from '@fleetgate/schema'
 import { createEtcdStore } from '@fleetgate/store'
 import { describeFlags, type FlagSpec, parseFlags } from '../args.ts'
+import { etcdConnection, etcdConnectionFlags } from '../etcd-flags.ts'
 import { createLogger } from '../logger.ts'
 import { onShutdown } from '../signals.ts'
 
@@ -14,6 +15,7 @@ export const controlPlaneFlags: Record<string, FlagSpec> = {
   'readonly-token-file': { type: 'string', help: 'file of read-only tokens, one a line (or FLEETGATE_READONLY_TOKEN)' },
   'token-store': { type: 'string', help: 'where a generated admin token is kept (default $HOME/.fleetgate/<cluster>.admin-token)' },
   'log-level': { type: 'string', help: 'trace | debug | info | warn | error' },
+  ...etcdConnectionFlags,
   help: { type: 'boolean', short: 'h', help: 'this text' },
 }
 
@@ -33,6 +35,12 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
   const cluster = flags.cluster as string | undefined
   if (endpoints.length === 0 || cluster === undefined) return usageError('--etcd and --cluster are required')
   if (!/^[A-Za-z0-9_.-]+$/.test(cluster)) return usageError(`invalid --cluster "${cluster}" (letters, digits, _ . -)`)
+  let connection: ReturnType<typeof etcdConnection>
+  try {
+    connection = etcdConnection(flags)
+  } catch (err) {
+    return usageError((err as Error).message)
+  }
   const { tokens, generated } = await resolveAdminTokens({
     adminTokenFile: flags['admin-token-file'] as string | undefined,
     readonlyTokenFile: flags['readonly-token-file'] as string | undefined,
@@ -46,7 +54,7 @@ export async function controlPlaneCommand(argv: string[]): Promise<number> {
     )
   }
   const logger = createLogger(flags['log-level'] as string | undefined)
-  const store = createEtcdStore({ endpoints, prefix: storeKeys.prefix(cluster) })
+  const store = createEtcdStore({ endpoints, prefix: storeKeys.prefix(cluster), ...connection })
   let controlPlane: Awaited<ReturnType<typeof startControlPlane>>
   try {
     controlPlane = await startControlPlane({ store, listen: (flags.listen as string | undefined) ?? '127.0.0.1:9180', tokens, logger })
