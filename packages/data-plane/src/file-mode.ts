@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { loadConfigText } from '@fleetgate/schema'
+import { type Config, loadConfigText } from '@fleetgate/schema'
 import { configHash, formatConfigErrors, parseListenAddr } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
+import { type FileAcme, startFileAcme } from './acme/file-acme.ts'
+import type { AcmeModeOptions } from './acme/node-acme.ts'
 import { watchConfigFile } from './config-file-watcher.ts'
 import { createGateway, type Gateway } from './gateway.ts'
 import { createMetrics } from './metrics.ts'
@@ -16,6 +18,8 @@ export interface FileModeOptions {
   listenOverrides?: ReadonlyMap<string, string>
   /** Worker process of several sharing listeners (SO_REUSEPORT); only worker 1 serves status. */
   worker?: { id: number; count: number }
+  /** ACME certificates: on by default (worker 1 orders; every worker serves what the folder holds). */
+  acme?: AcmeModeOptions
 }
 
 /** A running file-mode data plane. */
@@ -34,22 +38,36 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
   const { logger, configPath } = options
   const metrics = createMetrics()
   const observability = createObservability({ logger, registry: metrics.registry, gateway: () => gateway })
+  let loaded: Config | undefined
+  const acme: FileAcme = startFileAcme({
+    ...options.acme,
+    enabled: options.acme?.enabled !== false && (options.worker === undefined || options.worker.id === 1),
+    logger,
+    loaded: () => loaded,
+    onIssued: () => void reload(),
+    workers: (options.worker?.count ?? 1) > 1,
+  })
   const gateway: Gateway = createGateway({
     logger,
     observability,
+    acmeChallenge: acme.lookup,
     reusePort: options.worker !== undefined,
     ...(options.listenOverrides ? { listenOverrides: options.listenOverrides } : {}),
   })
   let generation = 0
+  let reloading = Promise.resolve()
 
   async function load(): Promise<void> {
     const text = await readFile(configPath, 'utf8')
     const result = loadConfigText(text)
     if (!result.ok) throw Object.assign(new Error(formatConfigErrors(result.errors)), { code: 'CONFIG_INVALID', errors: result.errors })
-    const sha256 = configHash(result.config)
+    loaded = result.config
+    const config = await acme.overlay(result.config)
+    const sha256 = configHash(config)
     if (sha256 === gateway.current?.meta.sha256) return
     const started = performance.now()
-    await gateway.apply(result.config, { generation: generation + 1, sha256, source: 'file' })
+    await gateway.apply(config, { generation: generation + 1, sha256, source: 'file' })
+    acme.check(config)
     generation++
     metrics.configGeneration.set(generation)
     metrics.configApplies.inc({ result: 'ack' })
@@ -71,8 +89,7 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
     })
   }
 
-  let reloading = Promise.resolve()
-  const reload = () => {
+  function reload(): Promise<void> {
     reloading = reloading.then(load).catch((err: Error & { errors?: unknown }) => {
       metrics.configApplies.inc({ result: 'nack' })
       gateway.reject(err.message)
@@ -87,6 +104,7 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
     reload,
     async stop() {
       watcher.close()
+      await acme.stop()
       await gateway.shutdown()
       await observability.close()
       status?.close()

@@ -35,7 +35,8 @@ export interface Listener {
 /** The listener shape a server needs; listeners are reused only for the same kind. */
 export function listenerKind(server: ServerRuntime): string {
   if (server.tls === undefined) return server.config.h2c ? 'http+h2c' : 'http'
-  return `https${server.config.enable_http2 ? '+h2' : ''}${server.tls.requestClientCert ? '+client-cert' : ''}`
+  const clientCert = server.tls.requestClientCert ? (server.tls.clientAuth === 'required' ? '+client-cert-required' : '+client-cert') : ''
+  return `https${server.config.enable_http2 ? '+h2' : ''}${clientCert}`
 }
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
@@ -154,7 +155,8 @@ export async function openListener(
             ALPNProtocols: runtime.config.enable_http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
             SNICallback: (name, cb) => cb(null, (tls as ServerTls).contextFor(name)),
             requestCert: tls.requestClientCert,
-            rejectUnauthorized: false,
+            // "required": no verified client certificate, no handshake; "optional": the request sees whether it verified.
+            rejectUnauthorized: tls.clientAuth === 'required',
           },
           handlers.onRequest,
         ) as unknown as Server)
@@ -197,7 +199,27 @@ export async function openListener(
       })
     }
   }
-  if (tls !== undefined) setDefaultContext(server, tls.contextFor(undefined))
+  // A certificate reloaded from disk: contextFor() already serves it, the no-SNI default is re-set here.
+  let unsubscribeReload: (() => void) | undefined
+  const followTls = (next: ServerTls) => {
+    unsubscribeReload?.()
+    tls = next
+    setDefaultContext(server, next.contextFor(undefined))
+    unsubscribeReload = next.onReload?.(() => setDefaultContext(server, (tls as ServerTls).contextFor(undefined)))
+  }
+  if (tls !== undefined) {
+    followTls(tls)
+    // OCSP stapling: Node asks on each handshake whose client wants a status (status_request).
+    server.on('OCSPRequest', (certificate: Buffer, issuer: Buffer, cb: (err: Error | null, response?: Buffer) => void) => {
+      let response: Buffer | undefined
+      try {
+        response = tls?.ocspResponse?.(certificate, issuer)
+      } catch {
+        response = undefined
+      }
+      cb(null, response)
+    })
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -219,13 +241,11 @@ export async function openListener(
       server.keepAliveTimeout = next.keepAliveTimeoutMs
       server.maxHeadersCount = next.maxHeaders + 1
       h2server?.updateSettings(h2Settings(next))
-      if (next.tls !== undefined && next.tls !== tls) {
-        tls = next.tls
-        setDefaultContext(server, tls.contextFor(undefined))
-      }
+      if (next.tls !== undefined && next.tls !== tls) followTls(next.tls)
     },
     close: () =>
       new Promise<void>((resolve) => {
+        unsubscribeReload?.()
         server.close(() => resolve())
         server.closeIdleConnections()
         for (const session of sessions) session.close()

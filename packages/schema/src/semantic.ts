@@ -26,8 +26,27 @@ export function semanticChecks(config: Config): Check[] {
   for (let at = 0; at < locations.length; at += LOCATIONS_PER_CHECK) {
     locationChecks.push(checkLocations(config, locations.slice(at, at + LOCATIONS_PER_CHECK)))
   }
-  return [checkBasic(config), checkUpstreams(config), ...locationChecks, checkServers(config)]
+  return [checkBasic(config), checkUpstreams(config), ...locationChecks, checkServers(config), checkCertificates(config)]
 }
+
+const checkCertificates =
+  (config: Config): Check =>
+  (push) => {
+    for (const [name, cert] of Object.entries(config.certificates)) {
+      const at = `certificates.${name}`
+      if (cert.acme === undefined) {
+        if ((cert.tls_cert === undefined) !== (cert.tls_key === undefined)) {
+          push(`${at}.${cert.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
+        }
+        continue
+      }
+      if (cert.domains.length === 0) push(`${at}.domains`, 'an acme certificate needs at least one domain')
+      cert.domains.forEach((domain, i) => {
+        // Fleetgate answers HTTP-01 challenges only, and a CA validates wildcard names with DNS-01 alone.
+        if (domain.startsWith('*')) push(`${at}.domains.${i}`, `"${domain}": wildcard names cannot be ordered with HTTP-01 (acme)`)
+      })
+    }
+  }
 
 /** Locations checked per step: thousands of locations are checked in slices a proxy can interleave with requests. */
 const LOCATIONS_PER_CHECK = 250
@@ -63,6 +82,9 @@ const checkUpstreams =
       })
       attempt(push, `${at}.algorithm`, () => parseAlgorithm(up.algorithm))
       if (up.health_check !== undefined) attempt(push, `${at}.health_check`, () => parseHealthCheck(up.health_check as string))
+      if ((up.tls_cert === undefined) !== (up.tls_key === undefined)) {
+        push(`${at}.${up.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
+      }
     }
   }
 
@@ -119,6 +141,9 @@ const checkServers =
       checkPluginRefs(config, server.plugins, `${at}.plugins`, push)
       if ((server.tls_cert === undefined) !== (server.tls_key === undefined)) {
         push(`${at}.${server.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
+      }
+      if (server.tls_client_auth !== 'off' && server.tls_client_ca === undefined) {
+        push(`${at}.tls_client_ca`, `required when tls_client_auth is "${server.tls_client_auth}"`)
       }
       server.certificates.forEach((cert, i) => {
         if (!config.certificates[cert]) {

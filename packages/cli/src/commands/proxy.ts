@@ -1,11 +1,13 @@
 import cluster from 'node:cluster'
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
-import { startEtcdFleetMode, startFileMode } from '@fleetgate/data-plane'
+import { type AcmeModeOptions, startEtcdFleetMode, startFileMode } from '@fleetgate/data-plane'
 import { parseDuration, parseToml } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { type FlagSpec, type Flags, parseFlags, parseListenOverrides } from '../args.ts'
 import { startDemoBackends } from '../demo-backend.ts'
+import { etcdConnection, etcdConnectionFlags } from '../etcd-flags.ts'
 import { createLogger } from '../logger.ts'
 import { onShutdown } from '../signals.ts'
 import { superviseWorkers } from '../workers.ts'
@@ -23,6 +25,21 @@ export const proxyFlags: Record<string, FlagSpec> = {
   'demo-backend': { type: 'boolean', help: 'also start the built-in demo backends on 127.0.0.1:9001 and :9002' },
   workers: { type: 'string', help: 'worker processes sharing the listeners (SO_REUSEPORT); default [basic] workers' },
   'poll-interval': { type: 'string', help: 'fleet mode: anti-entropy re-read of current (default 30s)' },
+  ...etcdConnectionFlags,
+  'no-acme': { type: 'boolean', help: "place no ACME orders from this node (a fleet node still answers the fleet's challenges)" },
+  'acme-ca': { type: 'string', help: 'PEM file of an extra CA trusted for the ACME directory (private CA, test CA)' },
+  'acme-dir': { type: 'string', help: 'file mode: folder of issued ACME certificates and account keys (default .fleetgate/acme)' },
+}
+
+/** ACME options from --no-acme, --acme-ca and --acme-dir. */
+function acmeOptions(flags: Flags): AcmeModeOptions {
+  const ca = flags['acme-ca'] as string | undefined
+  if (ca !== undefined && !existsSync(ca)) throw new Error(`--acme-ca: no such file "${ca}"`)
+  return {
+    enabled: flags['no-acme'] !== true,
+    ...(flags['acme-ca'] ? { caFile: flags['acme-ca'] as string } : {}),
+    ...(flags['acme-dir'] ? { dir: flags['acme-dir'] as string } : {}),
+  }
 }
 
 /** `fleetgate proxy`: a data plane from a config file (--config) or following a fleet in etcd (--etcd). */
@@ -50,6 +67,7 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     logger,
     ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
     ...(worker ? { worker } : {}),
+    acme: acmeOptions(flags),
     listenOverrides: parseListenOverrides((flags.listen as string[] | undefined) ?? []),
   })
   const level = proxy.gateway.current?.config.basic.log_level
@@ -77,7 +95,16 @@ async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
     return 2
   }
   const pollInterval = flags['poll-interval'] as string | undefined
+  let connection: ReturnType<typeof etcdConnection>
+  try {
+    connection = etcdConnection(flags)
+  } catch (err) {
+    process.stderr.write(`fleetgate proxy: ${(err as Error).message}\n`)
+    return 2
+  }
   const starting = startEtcdFleetMode({
+    ...(connection.auth === undefined ? {} : { etcdAuth: connection.auth }),
+    ...(connection.tls === undefined ? {} : { etcdTls: connection.tls }),
     endpoints: (flags.etcd as string)
       .split(',')
       .map((url) => url.trim())
@@ -89,6 +116,7 @@ async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
     ...(flags['cache-file'] ? { cacheFile: flags['cache-file'] as string } : {}),
     ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
     ...(pollInterval ? { pollIntervalMs: parseDuration(pollInterval) } : {}),
+    acme: acmeOptions(flags),
   })
   // Signals are handled from the start: the first read of current can take a while when etcd is down,
   // and the cache may already be serving; a SIGTERM then must still drain and exit 0.

@@ -3,6 +3,8 @@ import type { NodeStatus } from '@fleetgate/schema'
 import type { Store } from '@fleetgate/store'
 import type { Logger } from 'pino'
 import { Gauge } from 'prom-client'
+import { startFleetAcme } from '../acme/fleet-acme.ts'
+import type { AcmeModeOptions, NodeAcme } from '../acme/node-acme.ts'
 import { createGateway, type Gateway, type GatewayStatus } from '../gateway.ts'
 import { createMetrics } from '../metrics.ts'
 import { createObservability, type GatewayObservability } from '../observability/observability.ts'
@@ -34,6 +36,8 @@ export interface FleetModeOptions {
   heartbeatIntervalMs?: number
   /** TTL of the node's lease; default 15 s. */
   leaseTtlSeconds?: number
+  /** ACME certificates (orders coordinated through the store); on by default. */
+  acme?: AcmeModeOptions
 }
 
 /** What `/status` shows in fleet mode. */
@@ -69,9 +73,11 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     registers: [metrics.registry],
   })
   const observability = createObservability({ logger, registry: metrics.registry, gateway: () => gateway })
+  const acme = startFleetAcme(o.store, logger, o.acme)
   const gateway: Gateway = createGateway({
     logger,
     observability,
+    acmeChallenge: acme.lookup,
     ...(o.listenOverrides ? { listenOverrides: o.listenOverrides } : {}),
   })
   const connection = createStoreConnection(logger, storeGauge)
@@ -96,11 +102,15 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     await listener.open()
   } catch (err) {
     await reporter.stop()
+    await acme.stop()
     throw err
   }
   const outcomes = createApplyOutcomes(metrics, reporter)
   const initial = o.cacheFile ? await applyCachedVersion(o.cacheFile, gateway, logger) : undefined
-  if (initial) outcomes.applied(initial.version, initial.seconds)
+  if (initial) {
+    outcomes.applied(initial.version, initial.seconds)
+    acme.check(initial.version.config)
+  }
   await listener.open()
   sync = await startConfigSync({
     store: o.store,
@@ -111,12 +121,13 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     ...(initial ? { initial: initial.version } : {}),
     onApplied: async (version, seconds) => {
       outcomes.applied(version, seconds)
+      acme.check(version.config)
       await listener.open()
       if (o.cacheFile) await saveCachedVersion(o.cacheFile, version, logger)
     },
     onRejected: (pointer, error) => outcomes.rejected(pointer, error),
   })
-  return runningProxy(o.nodeId, gateway, sync, reporter, listener, status, observability)
+  return runningProxy(o.nodeId, gateway, sync, reporter, listener, status, observability, acme)
 }
 
 function runningProxy(
@@ -127,6 +138,7 @@ function runningProxy(
   listener: FleetStatusListener,
   status: () => FleetStatus,
   observability: GatewayObservability,
+  acme: NodeAcme,
 ): FleetModeProxy {
   return {
     gateway,
@@ -138,6 +150,7 @@ function runningProxy(
     refresh: () => sync.refresh({ retryRejected: true }),
     async stop() {
       await sync.stop()
+      await acme.stop()
       await reporter.stop()
       await gateway.shutdown()
       await observability.close()

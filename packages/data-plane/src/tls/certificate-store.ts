@@ -1,65 +1,101 @@
-// Minimal certificate store (server pair, exact/wildcard/default SNI); the full one replaces this file.
-import { readFileSync } from 'node:fs'
-import { createSecureContext, type SecureContext } from 'node:tls'
-import type { Config } from '@fleetgate/schema'
+import type { Config, ServerConfig } from '@fleetgate/schema'
 import { configHash } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
+import { createCertificatePool } from './certificate-pool.ts'
+import type { LiveCertificate, LiveCertificateTiming } from './live-certificate.ts'
+import { DEFAULT_OCSP_TIMING } from './ocsp-stapler.ts'
+import { DEFAULT_WATCH_TIMING } from './pem-file-watcher.ts'
+import { compileServerTls, isTlsServer } from './server-tls.ts'
 import type { CertificateStore, ServerTls } from './types.ts'
 
-function pem(value: string): string {
-  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8')
+/** Options for tests: shorter timers. */
+export interface CertificateStoreOptions {
+  timing?: Partial<LiveCertificateTiming>
 }
 
-export function createCertificateStore(config: Config, _previous: CertificateStore | undefined, _logger: Logger): CertificateStore {
+/** A certificate a store holds between start() and close(), and whether a server wants it stapled. */
+interface Hold {
+  cert: LiveCertificate
+  stapling: boolean
+}
+
+/** The certificates of each store, so the next store can reuse them. */
+const storeCertificates = new WeakMap<CertificateStore, ReadonlyMap<string, LiveCertificate>>()
+
+const DAY_MS = 86_400_000
+
+/** The server keys the store depends on: any other server change keeps the same store. */
+function tlsKeys(server: ServerConfig): unknown[] {
+  const s = server
+  return [s.tls_cert, s.tls_key, s.global_certificates, s.certificates, s.tls_min_version, s.tls_max_version].concat([
+    s.tls_ciphers,
+    s.ocsp_stapling,
+    s.tls_client_auth,
+    s.tls_client_ca,
+  ])
+}
+
+/**
+ * Builds every certificate and server TLS of a config: PEM read and checked, one SecureContext
+ * per certificate and server profile. Certificates unchanged since `previous` (same sources) are
+ * reused, contexts and OCSP state included; a config whose TLS part is unchanged gets `previous`
+ * itself back. Throws a ConfigValidationError naming the key on an unreadable file, a PEM that
+ * does not parse, a key not matching its certificate or an unknown certificate name.
+ * start() begins file watching, OCSP and expiry checks; close() ends them (both idempotent).
+ */
+export function createCertificateStore(
+  config: Config,
+  previous: CertificateStore | undefined,
+  logger: Logger,
+  options: CertificateStoreOptions = {},
+): CertificateStore {
+  const certificates = config.certificates ?? {}
+  const hash = configHash({ servers: Object.entries(config.servers).map(([name, s]) => [name, tlsKeys(s)]), certificates })
+  const reusable = previous === undefined ? undefined : storeCertificates.get(previous)
+  if (previous !== undefined && previous.hash === hash && reusable !== undefined) {
+    // Same config, but files may have changed without an event reaching us yet.
+    for (const cert of reusable.values()) cert.reload()
+    return previous
+  }
+  const timing: LiveCertificateTiming = {
+    watch: options.timing?.watch ?? DEFAULT_WATCH_TIMING,
+    ocsp: options.timing?.ocsp ?? DEFAULT_OCSP_TIMING,
+    expiryCheckMs: options.timing?.expiryCheckMs ?? DAY_MS,
+  }
+  const log = logger.child({ component: 'tls' })
+  const pool = createCertificatePool(reusable, log, timing)
+  const named = new Map<string, LiveCertificate>()
+  for (const [name, cert] of Object.entries(certificates)) {
+    const live = pool.named(name, cert)
+    if (live !== undefined) named.set(name, live)
+  }
+  const holds: Hold[] = []
   const servers = new Map<string, ServerTls>()
   for (const [name, server] of Object.entries(config.servers)) {
-    const minVersion = server.tls_min_version === '1.3' ? 'TLSv1.3' : 'TLSv1.2'
-    const context = (cert: string, key: string, path: string): SecureContext => {
-      try {
-        return createSecureContext({ cert: pem(cert), key: pem(key), minVersion })
-      } catch (err) {
-        throw new Error(`${path}: ${(err as Error).message}`)
-      }
-    }
-    const exact = new Map<string, SecureContext>()
-    const wildcard = new Map<string, SecureContext>()
-    let fallback: SecureContext | undefined
-    if (server.tls_cert !== undefined && server.tls_key !== undefined) {
-      fallback = context(server.tls_cert, server.tls_key, `servers.${name}.tls_cert`)
-    }
-    const certNames = server.global_certificates ? Object.keys(config.certificates ?? {}) : server.certificates
-    for (const certName of certNames) {
-      const cert = config.certificates?.[certName]
-      if (cert?.tls_cert === undefined || cert.tls_key === undefined) continue
-      const ctx = context(cert.tls_cert, cert.tls_key, `certificates.${certName}.tls_cert`)
-      for (const domain of cert.domains) {
-        if (domain.startsWith('*.')) wildcard.set(domain.slice(2).toLowerCase(), ctx)
-        else exact.set(domain.toLowerCase(), ctx)
-      }
-      if (cert.is_default) fallback = ctx
-    }
-    if (server.tls_cert === undefined && !server.global_certificates && server.certificates.length === 0) continue
-    servers.set(name, {
-      requestClientCert: false,
-      contextFor(servername) {
-        if (servername !== undefined) {
-          const lower = servername.toLowerCase()
-          const hit = exact.get(lower)
-          if (hit !== undefined) return hit
-          const dot = lower.indexOf('.')
-          if (dot > 0) {
-            const wild = wildcard.get(lower.slice(dot + 1))
-            if (wild !== undefined) return wild
-          }
-        }
-        return fallback
-      },
-    })
+    if (!isTlsServer(server)) continue
+    const compiled = compileServerTls(name, server, config, named, pool.own(name, server), log)
+    servers.set(name, compiled.tls)
+    for (const cert of compiled.certs) holds.push({ cert, stapling: compiled.stapling })
   }
+  const store = storeOf(hash, servers, holds)
+  storeCertificates.set(store, pool.used)
+  return store
+}
+
+function storeOf(hash: string, servers: ReadonlyMap<string, ServerTls>, holds: readonly Hold[]): CertificateStore {
+  let state: 'new' | 'started' | 'closed' = 'new'
   return {
-    hash: configHash({ servers: config.servers, certificates: config.certificates }),
+    hash,
     forServer: (name) => servers.get(name),
-    start() {},
-    close() {},
+    start() {
+      if (state !== 'new') return
+      state = 'started'
+      for (const hold of holds) hold.cert.retain(hold.stapling)
+    },
+    close() {
+      const wasStarted = state === 'started'
+      state = 'closed'
+      if (wasStarted) for (const hold of holds) hold.cert.release(hold.stapling)
+    },
   }
 }

@@ -1,4 +1,4 @@
-import type { SecureContext } from 'node:tls'
+import type { SecureContext, SecureContextOptions } from 'node:tls'
 
 /**
  * TLS of one `[servers.NAME]`, as its listener uses it. The listener reads it on every
@@ -16,6 +16,25 @@ export interface ServerTls {
   readonly requestClientCert: boolean
   /** Stapled OCSP response for a certificate, when OCSP stapling has one (server 'OCSPRequest'). */
   ocspResponse?(certificate: Buffer, issuer: Buffer): Buffer | undefined
+  /**
+   * `tls_client_auth`: with "required" the listener sets `rejectUnauthorized: true` (no verified
+   * client certificate, no handshake); with "optional" `rejectUnauthorized: false`, and a request
+   * sees a verified subject only when `socket.authorized` (see client-certificate.ts).
+   */
+  readonly clientAuth?: 'off' | 'optional' | 'required'
+  /**
+   * Options of the default context (what contextFor(undefined) serves), for
+   * `tls.createServer(options)` and `server.setSecureContext(options)`: Node's server uses them
+   * for clients that send no SNI, since SNICallback only runs when a client sends a name.
+   * Undefined when there is no default certificate.
+   */
+  defaultContextOptions?(): SecureContextOptions | undefined
+  /**
+   * Calls `listener` after a certificate of this server was reloaded from disk (contextFor
+   * already returns the new context); the listener re-applies defaultContextOptions() with
+   * server.setSecureContext(). Returns a function that unsubscribes.
+   */
+  onReload?(listener: () => void): () => void
 }
 
 /**

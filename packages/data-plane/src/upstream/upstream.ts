@@ -26,7 +26,7 @@ export interface ManagedUpstream extends Upstream {
  */
 export function createUpstream(name: string, config: UpstreamConfig, deps: UpstreamDeps): ManagedUpstream {
   const now = deps.now ?? Date.now
-  const tls = resolveUpstreamTls(config)
+  const tls = resolveUpstreamTls(config, `upstreams.${name}`)
   const algorithm = parseAlgorithm(config.algorithm)
   const spec = config.health_check === undefined ? undefined : parseHealthCheck(config.health_check)
   const backendDeps = { logger: deps.logger, upstream: name, now, tls }

@@ -6,6 +6,9 @@ export const CertificateSchema = Type.Object(
     domains: Type.Array(Type.String(), { default: [] }),
     tls_cert: Type.Optional(Type.String({ description: 'PEM inline or a path' })),
     tls_key: Type.Optional(Type.String({ description: 'PEM inline or a path' })),
+    tls_chain: Type.Optional(
+      Type.String({ description: 'intermediate certificates sent after the leaf, PEM inline or a path (or append them to tls_cert)' }),
+    ),
     is_default: Type.Boolean({ default: false }),
     acme: Type.Optional(
       Type.String({

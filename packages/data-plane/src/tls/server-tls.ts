@@ -1,0 +1,105 @@
+import type { Config, ServerConfig } from '@fleetgate/schema'
+import { didYouMean } from '@fleetgate/schema/runtime'
+import type { Logger } from 'pino'
+import { type ContextProfile, compileContextProfile } from './context-profile.ts'
+import type { LiveCertificate } from './live-certificate.ts'
+import { configError } from './pem-source.ts'
+import { createSniTable, type SniTable } from './sni-table.ts'
+import type { ServerTls } from './types.ts'
+
+/** A server's TLS and what it holds while live. */
+export interface CompiledServerTls {
+  tls: ServerTls
+  /** Every certificate the server may serve (each holds its context for the server's profile). */
+  certs: LiveCertificate[]
+  stapling: boolean
+}
+
+/** True when a server terminates TLS. */
+export function isTlsServer(server: ServerConfig): boolean {
+  return server.tls_cert !== undefined || server.certificates.length > 0 || server.global_certificates
+}
+
+/**
+ * Compiles one server's TLS: its profile, the certificates it serves (contexts built now) and
+ * the SNI table over them. Throws a ConfigValidationError naming the key at fault.
+ */
+export function compileServerTls(
+  name: string,
+  server: ServerConfig,
+  config: Config,
+  named: ReadonlyMap<string, LiveCertificate>,
+  own: LiveCertificate | undefined,
+  log: Logger,
+): CompiledServerTls {
+  const profile = compileContextProfile(name, server)
+  const { table, certs, fallback } = buildSniTable(name, server, config, named, profile, log)
+  if (own !== undefined) {
+    own.prepare(profile)
+    certs.push(own)
+  }
+  const defaultCert = fallback ?? own
+  if (defaultCert !== undefined) table.setDefault(defaultCert)
+  const stapling = server.ocsp_stapling ?? true
+  if (server.ocsp_stapling === true) warnStaplingGaps(`servers.${name}`, certs, log)
+  const tls: ServerTls = {
+    requestClientCert: profile.clientAuth !== 'off',
+    clientAuth: profile.clientAuth,
+    contextFor: (servername) => table.lookup(servername)?.context(profile),
+    defaultContextOptions: () => defaultCert?.contextOptions(profile),
+    onReload(listener) {
+      const stops = certs.map((cert) => cert.onReload(listener))
+      return () => {
+        for (const stop of stops) stop()
+      }
+    },
+    ocspResponse(certificate) {
+      if (!stapling) return undefined
+      // Few certificates per server: comparing DER beats hashing it on every handshake.
+      for (const cert of certs) if (cert.material().leaf.raw.equals(certificate)) return cert.staple()
+      return undefined
+    },
+  }
+  return { tls, certs, stapling }
+}
+
+function buildSniTable(
+  name: string,
+  server: ServerConfig,
+  config: Config,
+  named: ReadonlyMap<string, LiveCertificate>,
+  profile: ContextProfile,
+  log: Logger,
+): { table: SniTable<LiveCertificate>; certs: LiveCertificate[]; fallback: LiveCertificate | undefined } {
+  const at = `servers.${name}`
+  const all = Object.keys(config.certificates ?? {})
+  const table = createSniTable<LiveCertificate>()
+  const certs: LiveCertificate[] = []
+  let fallback: LiveCertificate | undefined
+  ;(server.global_certificates ? all : server.certificates).forEach((certName, i) => {
+    const certConfig = config.certificates?.[certName]
+    if (certConfig === undefined)
+      throw configError(`${at}.certificates.${i}`, `unknown certificate "${certName}"${didYouMean(certName, all)}`)
+    const cert = named.get(certName)
+    if (cert === undefined) return // ACME certificate not issued yet
+    cert.prepare(profile)
+    certs.push(cert)
+    for (const domain of certConfig.domains) {
+      if (!table.add(domain, cert))
+        log.warn({ server: name, domain }, `certificates.${certName}.domains: "${domain}" is already served by another certificate`)
+    }
+    if (!certConfig.is_default) return
+    if (fallback === undefined) fallback = cert
+    else log.warn({ server: name }, `certificates.${certName}.is_default: ${fallback.label} is already the default of ${at}`)
+  })
+  return { table, certs, fallback }
+}
+
+function warnStaplingGaps(at: string, certs: readonly LiveCertificate[], log: Logger): void {
+  for (const cert of certs) {
+    const m = cert.material()
+    if (m.ocspUrl === undefined) log.warn({ certificate: cert.label }, `${at}.ocsp_stapling: the certificate names no OCSP responder`)
+    else if (m.issuer === undefined)
+      log.warn({ certificate: cert.label }, `${at}.ocsp_stapling: the issuer certificate is not in the chain`)
+  }
+}
