@@ -21,6 +21,15 @@ export async function validateCommand(positionals: string[]): Promise<number> {
     return 1
   }
   const c = result.config
+  if (Object.keys(c.plugins).length > 0) {
+    // Checks a schema cannot express (CIDRs, regexes, keys): each plugin's own create().
+    const { checkPluginConfigs } = await import('@fleetgate/data-plane')
+    const errors = checkPluginConfigs(c.plugins)
+    if (errors.length > 0) {
+      process.stderr.write(`${file}: ${errors.length} error(s)\n${formatConfigErrors(errors)}\n`)
+      return 1
+    }
+  }
   const count = (o: object) => Object.keys(o).length
   process.stdout.write(
     `${file}: ok (${count(c.servers)} servers, ${count(c.locations)} locations, ${count(c.upstreams)} upstreams, ${count(c.plugins)} plugins)\n`,

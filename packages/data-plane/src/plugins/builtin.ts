@@ -1,6 +1,10 @@
 import basicAuth from './basic-auth.ts'
+import cache from './cache.ts'
+import compression from './compression.ts'
 import cors from './cors.ts'
+import csrf from './csrf.ts'
 import ipRestriction from './ip-restriction.ts'
+import jwt from './jwt.ts'
 import keyAuth from './key-auth.ts'
 import limit from './limit.ts'
 import mock from './mock.ts'
@@ -11,6 +15,7 @@ import { createPluginRegistry, type PluginRegistry } from './registry.ts'
 import requestId from './request-id.ts'
 import requestSizeLimit from './request-size-limit.ts'
 import responseHeaders from './response-headers.ts'
+import rewrite from './rewrite.ts'
 import securityHeaders from './security-headers.ts'
 import type { PluginDefinition } from './types.ts'
 import uaRestriction from './ua-restriction.ts'
@@ -23,13 +28,18 @@ export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   requestSizeLimit,
   securityHeaders,
   cors,
+  csrf,
   ipRestriction,
   refererRestriction,
   uaRestriction,
   basicAuth,
+  jwt,
   keyAuth,
   limit,
   responseHeaders,
+  cache,
+  compression,
+  rewrite,
   mock,
 ] as PluginDefinition[]
 

@@ -15,6 +15,7 @@ export interface PluginChain {
   readonly names: readonly string[]
   readonly request: readonly ChainHook<NonNullable<PluginHooks['request']>>[]
   readonly upstreamRequest: readonly ChainHook<NonNullable<PluginHooks['upstream_request']>>[]
+  readonly responseBody: readonly ChainHook<NonNullable<PluginHooks['response_body']>>[]
   readonly response: readonly ChainHook<NonNullable<PluginHooks['response']>>[]
   readonly log: readonly ChainHook<NonNullable<PluginHooks['log']>>[]
   readonly logger: Logger
@@ -46,6 +47,7 @@ export function compileChain(
     names: ordered.map((i) => i.name),
     request: bindPhase(ordered, 'request'),
     upstreamRequest: bindPhase(ordered, 'upstream_request'),
+    responseBody: bindPhase(ordered, 'response_body'),
     response: bindPhase(ordered, 'response'),
     log: bindPhase(ordered, 'log'),
     logger,

@@ -2,21 +2,11 @@ import { hash, timingSafeEqual } from 'node:crypto'
 import { KeyAuthSchema } from '@fleetgate/schema'
 import { removeFlatHeader, setFlatHeader } from './flat-headers.ts'
 import { refuse } from './refusal.ts'
+import { stripQueryParam } from './strip-query-param.ts'
 import { definePlugin } from './types.ts'
 
 // One-shot hashing: no Hash object per request.
 const sha256 = (text: string) => hash('sha256', text, 'buffer')
-
-/** Removes query parameter `name` from a request target ("/p?a=1&key=x" -> "/p?a=1"). */
-function stripQueryParam(target: string, name: string): string {
-  const q = target.indexOf('?')
-  if (q < 0) return target
-  const params = new URLSearchParams(target.slice(q + 1))
-  if (!params.has(name)) return target
-  params.delete(name)
-  const rest = params.toString()
-  return rest === '' ? target.slice(0, q) : `${target.slice(0, q)}?${rest}`
-}
 
 /**
  * API keys from a header or a query parameter. Keys are kept only as sha256 digests (plain

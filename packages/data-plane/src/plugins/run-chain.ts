@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
+import { type Duplex, pipeline } from 'node:stream'
 import { sendError } from '../error-response.ts'
 import type { ForwardOutcome } from '../proxy/forward.ts'
 import type { PluginChain } from './chain.ts'
 import { setFlatHeader } from './flat-headers.ts'
-import type { HookResult, PluginReply, RequestContext, ResponseHead, UpstreamRequest } from './types.ts'
+import { countPluginFailure, countPluginReply } from './plugin-counters.ts'
+import type { BodyPipeline, HookResult, PluginReply, RequestContext, ResponseHead, UpstreamRequest } from './types.ts'
 
 /** Called once when a request ends (observer and log phase). */
 export type EndRequest = (outcome: ForwardOutcome) => void
@@ -22,6 +24,7 @@ export function runRequestPhase(chain: PluginChain, ctx: RequestContext, res: Se
   const settle = (name: string, result: HookResult): boolean => {
     if (result === undefined) return false
     ctx.vars.answered_by = name
+    countPluginReply(name, result)
     writeReply(chain, ctx, res, result, end)
     return true
   }
@@ -84,6 +87,35 @@ export function runResponsePhase(chain: PluginChain, ctx: RequestContext, head: 
   return true
 }
 
+/**
+ * Runs the response_body phase on a head about to be written (before the response phase):
+ * undefined when no hook returned a transform (or the response has no body: HEAD, 204, 304),
+ * false when a hook threw (logged; the caller answers 500). Several transforms are piped in
+ * priority order; an error in any destroys them all and surfaces on the output.
+ */
+export function runResponseBodyPhase(chain: PluginChain, ctx: RequestContext, head: ResponseHead): BodyPipeline | undefined | false {
+  if (ctx.method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return undefined
+  let streams: Duplex[] | undefined
+  for (const { name, run } of chain.responseBody) {
+    let transform: Duplex | undefined
+    try {
+      transform = run(ctx, head)
+    } catch (err) {
+      logFailure(chain, ctx, name, 'response_body', err)
+      for (const s of streams ?? []) s.destroy()
+      return false
+    }
+    if (transform === undefined) continue
+    if (streams === undefined) streams = [transform]
+    else streams.push(transform)
+  }
+  if (streams === undefined) return undefined
+  const input = streams[0] as Duplex
+  const output = streams[streams.length - 1] as Duplex
+  if (streams.length > 1) pipeline(streams, () => {})
+  return { input, output }
+}
+
 /** Runs the log phase; a throw is logged and the other hooks still run. */
 export function runLogPhase(chain: PluginChain, ctx: RequestContext, outcome: ForwardOutcome): void {
   for (const { name, run } of chain.log) {
@@ -106,14 +138,42 @@ function writeReply(chain: PluginChain, ctx: RequestContext, res: ServerResponse
   const bodyless = reply.status === 204 || reply.status === 304 || reply.status < 200
   if (!bodyless) setFlatHeader(headers, 'content-length', String(body?.length ?? 0))
   const head: ResponseHead = { status: reply.status, headers }
-  if (!runResponsePhase(chain, ctx, head)) {
+  const transformed = chain.responseBody.length === 0 ? undefined : runResponseBodyPhase(chain, ctx, head)
+  if (transformed === false || !runResponsePhase(chain, ctx, head)) {
+    if (transformed) transformed.input.destroy()
     sendError(ctx.req, res, 'INTERNAL', ctx.vars.request_id)
     end({ status: 500, backend: undefined, attempts: 0, error: 'INTERNAL', cause: undefined })
     return
   }
   res.writeHead(head.status, head.headers)
+  if (transformed !== undefined) {
+    writeTransformed(transformed, res, body, (failed, cause) =>
+      end({ status: head.status, backend: undefined, attempts: 0, error: failed ? 'INTERNAL' : undefined, cause }),
+    )
+    return
+  }
   res.end(bodyless || ctx.method === 'HEAD' ? undefined : body)
   end({ status: head.status, backend: undefined, attempts: 0, error: undefined, cause: undefined })
+}
+
+/** Sends a reply body through the response_body transforms; `done` once, when the response closed. */
+function writeTransformed(
+  transformed: BodyPipeline,
+  res: ServerResponse,
+  body: Buffer | undefined,
+  done: (failed: boolean, cause: Error | undefined) => void,
+): void {
+  let failure: Error | undefined
+  transformed.output.once('error', (err) => {
+    failure = err
+    res.destroy(err)
+  })
+  res.once('close', () => {
+    if (!transformed.output.readableEnded) transformed.input.destroy()
+    done(failure !== undefined, failure ?? (res.writableFinished ? undefined : new Error('client closed the connection')))
+  })
+  transformed.output.pipe(res)
+  transformed.input.end(body)
 }
 
 /** A hook threw or rejected: a bug, answered 500 with an error id that the log line also carries. */
@@ -126,6 +186,7 @@ function failRequest(chain: PluginChain, ctx: RequestContext, res: ServerRespons
 
 function logFailure(chain: PluginChain, ctx: RequestContext, name: string, phase: string, err: unknown): string {
   const errorId = randomBytes(8).toString('hex')
+  countPluginFailure(name, phase)
   chain.logger.error({ err, errorId, plugin: name, phase, method: ctx.method, path: ctx.path, location: ctx.location }, 'plugin failed')
   return errorId
 }

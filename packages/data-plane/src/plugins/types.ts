@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import type { Duplex, Readable, Writable } from 'node:stream'
 import type { PluginConfigOf, PluginSchema } from '@fleetgate/schema'
 import type { Logger } from 'pino'
 import type { ForwardOutcome } from '../proxy/forward.ts'
@@ -61,6 +62,16 @@ export interface ResponseHead {
   headers: string[]
 }
 
+/**
+ * A response body on its way through the response_body phase's transforms: the body is written
+ * to `input` (with backpressure) and what comes out of `output` goes to the client. One
+ * transform is both; several are piped in priority order.
+ */
+export interface BodyPipeline {
+  readonly input: Writable
+  readonly output: Readable
+}
+
 /** A hook's answer: nothing to continue, a reply to stop. */
 export type HookResult = PluginReply | undefined
 
@@ -68,12 +79,17 @@ export type HookResult = PluginReply | undefined
  * The hooks of one plugin instance. The phases are a closed set (see docs/plugins.md):
  * - request: after routing, before anything goes upstream; may answer (sync or async).
  * - upstream_request: edit the upstream request's headers and path.
+ * - response_body: on a response that has a body (not HEAD, 204, 304), before the response
+ *   hooks: may edit the head (as the upstream or the replying plugin made it) and return a
+ *   Transform the body streams through (compression, a cache tee); a plugin that does not
+ *   return one costs the body nothing.
  * - response: edit the status and headers of any response (upstream's or a plugin's) before they are written.
  * - log: once, when the request has ended, whatever the outcome.
  */
 export interface PluginHooks {
   request?(ctx: RequestContext): HookResult | Promise<HookResult>
   upstream_request?(ctx: RequestContext, upstream: UpstreamRequest): void
+  response_body?(ctx: RequestContext, head: ResponseHead): Duplex | undefined
   response?(ctx: RequestContext, head: ResponseHead): void
   log?(ctx: RequestContext, outcome: ForwardOutcome): void
 }

@@ -1,0 +1,30 @@
+import type { Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
+import { Duration, Size } from '../schema-types.ts'
+import { pluginObject } from './plugin-object.ts'
+import { registerPluginSchema } from './registry.ts'
+
+/** `type = "cache"`: an in-memory HTTP cache of GET responses (a shared cache, RFC 9111), LRU-bounded. */
+export const CacheSchema = registerPluginSchema(
+  'cache',
+  pluginObject(
+    'cache',
+    {
+      default_ttl: Duration('0s', 'freshness of a response without max-age, s-maxage or Expires ("0s": such responses are not stored)'),
+      max_ttl: Duration('24h', 'longest freshness, whatever the response says'),
+      max_size: Size('64mb', 'memory for all entries; the least recently used go first'),
+      max_entry_size: Size('1mb', 'largest response body stored; a bigger one is streamed through and not stored'),
+      vary: Type.Array(Type.String({ pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$" }), {
+        default: [],
+        description: 'request headers that are part of the key; a response varying on any other header is not stored',
+      }),
+      purge_allow: Type.Array(Type.String(), {
+        default: ['127.0.0.1/32', '::1/128'],
+        description: 'client IPs or CIDRs allowed to send PURGE (the URL, or a prefix ending in "*")',
+      }),
+    },
+    'caches GET responses in memory (Cache-Control, Expires, Vary), X-Cache HIT/MISS, PURGE from allowed IPs',
+  ),
+)
+
+export type CacheConfig = Static<typeof CacheSchema>
