@@ -49,6 +49,8 @@ export interface ConfigServiceOptions {
   logger?: Pick<Logger, 'warn' | 'info'>
   /** The clock (tests). */
   now?: () => Date
+  /** Told how each publish of an etcdctl edit ended and how long it took (metrics); a throw there is ignored. */
+  onEditPublish?: (result: 'ok' | 'unchanged' | 'held' | 'rejected' | 'error', seconds: number) => void
 }
 
 /**
@@ -231,7 +233,13 @@ class StoreConfigService implements ConfigService {
 
   /** The watch's publish: like an API publish, but an empty tree is not published and a rejection is only recorded. */
   #publishEdits(): Promise<void> {
-    return this.#exclusive(async () => {
+    const started = performance.now()
+    const report = (result: 'ok' | 'unchanged' | 'held' | 'rejected' | 'error') => {
+      try {
+        this.#options.onEditPublish?.(result, (performance.now() - started) / 1000)
+      } catch {}
+    }
+    const publishing = this.#exclusive(async () => {
       const author = this.#options.watchAuthor ?? 'etcdctl'
       const message = 'edit of desired/ outside the admin API'
       const outcome = await publishDesired(
@@ -243,6 +251,11 @@ class StoreConfigService implements ConfigService {
       await this.#prune(outcome)
       if (outcome.state === 'rejected') this.#options.logger?.warn({ errors: outcome.errors }, 'desired/ is invalid; not published')
       if (outcome.state === 'published') this.#options.logger?.info({ generation: outcome.generation }, 'published an edit of desired/')
+      if (outcome.state !== 'idle') report(outcome.state === 'published' ? 'ok' : outcome.state)
+    })
+    return publishing.catch((err: unknown) => {
+      report('error')
+      throw err
     })
   }
 

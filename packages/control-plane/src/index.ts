@@ -5,5 +5,6 @@ export { type AuthFailureLimits, DEFAULT_AUTH_FAILURE_LIMITS } from './admin-api
 export { type ControlPlane, type ControlPlaneOptions, startControlPlane } from './admin-api/control-plane-server.ts'
 export type { ErrorBody } from './admin-api/error-reply.ts'
 export { type ConfigServiceOptions, createConfigService } from './config-service.ts'
+export { type ControlPlaneMetrics, createControlPlaneMetrics, nodeState } from './control-plane-metrics.ts'
 export { diffConfigs } from './diff.ts'
 export * from './service-types.ts'

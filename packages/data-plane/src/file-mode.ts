@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { type FileAcme, startFileAcme } from './acme/file-acme.ts'
 import type { AcmeModeOptions } from './acme/node-acme.ts'
 import { watchConfigFile } from './config-file-watcher.ts'
+import { createDebugEndpoints } from './debug-endpoints.ts'
 import { createGateway, type Gateway } from './gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { createObservability } from './observability/observability.ts'
@@ -20,6 +21,8 @@ export interface FileModeOptions {
   worker?: { id: number; count: number }
   /** ACME certificates: on by default (worker 1 orders; every worker serves what the folder holds). */
   acme?: AcmeModeOptions
+  /** Bearer tokens of the status listener's `/debug/*` profiling endpoints; none: those are 404. */
+  debugTokens?: readonly string[]
 }
 
 /** A running file-mode data plane. */
@@ -86,6 +89,7 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
       metricsPath: gateway.current?.config.metrics.path ?? '/metrics',
       isReady: () => gateway.current !== undefined,
       status: () => ({ ...gateway.status(), etcdConnected: null, workers: options.worker?.count ?? 1 }),
+      debug: options.debugTokens?.length ? createDebugEndpoints(options.debugTokens) : undefined,
     })
   }
 

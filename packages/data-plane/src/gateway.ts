@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { Config } from '@fleetgate/schema'
 import { runStepsCooperatively } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
@@ -7,6 +9,7 @@ import { type Listener, listenerKind, openListener } from './listener.ts'
 import type { GatewayObservability } from './observability/observability.ts'
 import { abortInstances, droppedInstances, type PluginInstance } from './plugins/instances.ts'
 import { handleRequest, type RequestObserver } from './proxy/handler.ts'
+import { UpgradeResponse } from './proxy/upgrade-response.ts'
 import { compileSnapshotSteps, type Snapshot, type SnapshotMeta } from './snapshot.ts'
 import type { Upstream } from './upstream/types.ts'
 
@@ -126,6 +129,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
+  // A WebSocket Upgrade takes the same path as a request; its response is written on the handed-over socket.
+  const onUpgrade = (key: string) => {
+    const handle = onRequest(key)
+    return (req: IncomingMessage, socket: Duplex, head: Buffer) => handle(req, new UpgradeResponse(req, socket as Socket, head))
+  }
+
   const retiring = new Map<Snapshot, Upstream[]>()
   const retiringPlugins = new Map<Snapshot, PluginInstance[]>()
   const release = (snap: Snapshot) => {
@@ -157,7 +166,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           await new Promise(setImmediate) // the listening handle is released; open connections drain on their own
         }
         const [host, port] = splitKey(key)
-        opened.push(await openListener(key, host, port, server, { onRequest: onRequest(key) }, options.reusePort ?? false))
+        const handlers = { onRequest: onRequest(key), onUpgrade: onUpgrade(key) }
+        opened.push(await openListener(key, host, port, server, handlers, options.reusePort ?? false))
       }
     } catch (err) {
       await Promise.all(opened.map((l) => l.close()))
@@ -172,7 +182,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const { snapshot: next, created, createdPlugins, createdCertificates } = await runStepsCooperatively(steps)
     let opened: Listener[]
     try {
-      observability?.prepare(next)
+      await observability?.prepare(next)
       opened = await reconcileListeners(next)
     } catch (err) {
       for (const upstream of created) void upstream.close()

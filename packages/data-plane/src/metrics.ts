@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { registerTlsMetrics } from './tls/tls-metrics.ts'
 
 /** The data plane's Prometheus metrics; one set per process. */
 export interface DataPlaneMetrics {
@@ -17,6 +18,7 @@ export function createMetrics(): DataPlaneMetrics {
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     registry.removeSingleMetric(name)
   }
+  registerTlsMetrics(registry)
   return {
     registry,
     configGeneration: new Gauge({ name: 'fleetgate_config_generation', help: 'Generation of the applied config', registers: [registry] }),

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { Registry } from 'prom-client'
+import type { DebugEndpoints } from './debug-endpoints.ts'
 import type { GatewayStatus } from './gateway.ts'
 
 /** What the status listener reports on. */
@@ -8,6 +9,8 @@ export interface StatusSource {
   isReady(): boolean
   registry: Registry
   metricsPath: string
+  /** `/debug/*` (profiling, token only); absent when no debug token is configured, so those paths are 404. */
+  debug?: DebugEndpoints | undefined
 }
 
 /**
@@ -16,7 +19,9 @@ export interface StatusSource {
  */
 export async function openStatusServer(host: string, port: number, source: StatusSource): Promise<Server & { port: number }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const path = q < 0 ? url : url.slice(0, q)
     const json = (status: number, body: unknown) => {
       const text = `${JSON.stringify(body)}\n`
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(text)
@@ -31,6 +36,7 @@ export async function openStatusServer(host: string, port: number, source: Statu
       )
       return
     }
+    if (source.debug?.(req, res, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)))) return
     json(404, { error: { code: 'NO_ROUTE', status: 404, message: 'try /livez, /readyz, /status or /metrics' } })
   })
   await new Promise<void>((resolve, reject) => {

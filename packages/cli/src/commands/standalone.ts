@@ -4,6 +4,7 @@ import { resolveAdminTokens, startControlPlane } from '@fleetgate/control-plane'
 import { startFleetMode, watchConfigFile } from '@fleetgate/data-plane'
 import { createLocalStore } from '@fleetgate/store'
 import { describeFlags, type FlagSpec, parseFlags } from '../args.ts'
+import { readDebugTokens } from '../debug-tokens.ts'
 import { startDemoBackends } from '../demo-backend.ts'
 import { createLogger } from '../logger.ts'
 import { onShutdown } from '../signals.ts'
@@ -15,6 +16,10 @@ export const standaloneFlags: Record<string, FlagSpec> = {
   'data-dir': { type: 'string', help: 'folder of the local store: versions, history, cache, admin token (required)' },
   listen: { type: 'string', help: 'HOST:PORT of the admin API (default 127.0.0.1:9180)' },
   'status-addr': { type: 'string', help: 'HOST:PORT of /livez, /readyz, /status, /metrics (default [metrics] addr)' },
+  'debug-token-file': {
+    type: 'string',
+    help: "tokens (one a line) of the status listener's /debug profiling endpoints (or FLEETGATE_DEBUG_TOKEN)",
+  },
   'admin-token-file': { type: 'string', help: 'file of admin tokens, one a line (or FLEETGATE_ADMIN_TOKEN)' },
   'readonly-token-file': { type: 'string', help: 'file of read-only tokens, one a line (or FLEETGATE_READONLY_TOKEN)' },
   'log-level': { type: 'string', help: 'trace | debug | info | warn | error' },
@@ -42,6 +47,7 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
   const configPath = flags.config === undefined ? undefined : resolve(flags.config as string)
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const logger = createLogger(flags['log-level'] as string | undefined)
+  const debugTokens = await readDebugTokens(flags['debug-token-file'] as string | undefined)
   const { tokens, generated } = await resolveAdminTokens({
     adminTokenFile: flags['admin-token-file'] as string | undefined,
     readonlyTokenFile: flags['readonly-token-file'] as string | undefined,
@@ -72,6 +78,7 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
     cacheFile: join(dataDir, 'cache.json'),
     logger,
     ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
+    debugTokens,
   })
   const watcher =
     configPath === undefined

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
 import type { ConfigService } from '../service-types.ts'
 import { type AdminTokens, installAuth } from './auth.ts'
 import type { AuthFailureLimits } from './auth-failure-limiter.ts'
@@ -21,6 +22,8 @@ export interface AdminApiOptions {
   authFailureLimits?: AuthFailureLimits
   /** Resolves when the control plane can serve (the store answers); `/readyz` is 503 while it throws. Default: reads the publish status. */
   ready?: () => Promise<void>
+  /** Served at `GET /metrics` without a token (like `/livez`), for Prometheus. */
+  metrics?: Registry
 }
 
 /** Default body limit. */
@@ -60,6 +63,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
   installBodyParsers(app)
   installAuth(app, options.tokens, options.authFailureLimits)
   registerProbes(app, options.ready ?? (async () => void (await options.service.publishStatus())))
+  if (options.metrics !== undefined) registerMetrics(app, options.metrics)
   app.register(
     async (api) => {
       registerConfigRoutes(api, options.service)
@@ -70,6 +74,14 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
     { prefix: '/api/v1' },
   )
   return app
+}
+
+/** `GET /metrics`: the Prometheus text format; no token needed (counts and states only, no config content). */
+function registerMetrics(app: FastifyInstance, registry: Registry): void {
+  app.get('/metrics', { config: { access: 'public' }, logLevel: 'warn' }, async (_request, reply) => {
+    const text = await registry.metrics()
+    return reply.type(registry.contentType).send(text)
+  })
 }
 
 /** `/livez` (the process answers) and `/readyz` (the store answers too); no token needed. */

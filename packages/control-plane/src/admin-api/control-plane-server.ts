@@ -3,6 +3,8 @@ import type { Store } from '@fleetgate/store'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
 import { createConfigService } from '../config-service.ts'
+import { type ControlPlaneMetrics, createControlPlaneMetrics } from '../control-plane-metrics.ts'
+import { instrumentService } from '../instrumented-service.ts'
 import type { ConfigService } from '../service-types.ts'
 import { createAdminApi } from './admin-api.ts'
 import type { AdminTokens } from './auth.ts'
@@ -26,6 +28,8 @@ export interface ControlPlane {
   readonly port: number
   readonly service: ConfigService
   readonly app: FastifyInstance
+  /** Publishes, validation failures, rollbacks, store errors, generation and fleet gauges (`GET /metrics`). */
+  readonly metrics: ControlPlaneMetrics
   /** Stops accepting requests, then stops the service's watches. The store stays open. */
   close(): Promise<void>
 }
@@ -36,10 +40,16 @@ export interface ControlPlane {
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { host, port } = parseListenAddr(options.listen)
-  const service = createConfigService(options.store, { logger: options.logger })
+  const metrics = createControlPlaneMetrics()
+  const service = createConfigService(options.store, {
+    logger: options.logger,
+    onEditPublish: (result, seconds) => metrics.recordPublish('edit', result, seconds),
+  })
+  metrics.observe(service)
   await service.start()
   const app = createAdminApi({
-    service,
+    service: instrumentService(service, metrics),
+    metrics: metrics.registry,
     tokens: options.tokens,
     logger: options.logger,
     ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),
@@ -59,6 +69,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     port: bound,
     service,
     app,
+    metrics,
     async close() {
       await app.close()
       await service.close()

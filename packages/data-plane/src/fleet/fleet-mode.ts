@@ -38,6 +38,8 @@ export interface FleetModeOptions {
   leaseTtlSeconds?: number
   /** ACME certificates (orders coordinated through the store); on by default. */
   acme?: AcmeModeOptions
+  /** Bearer tokens of the status listener's `/debug/*` profiling endpoints; none: those are 404. */
+  debugTokens?: readonly string[]
 }
 
 /** What `/status` shows in fleet mode. */
@@ -97,7 +99,7 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     etcdConnected: connection.connected,
     node: reporter.status(),
   })
-  const listener = createFleetStatusListener(o.statusAddr, gateway, metrics, status, logger)
+  const listener = createFleetStatusListener(o.statusAddr, gateway, metrics, status, logger, o.debugTokens)
   try {
     await listener.open()
   } catch (err) {

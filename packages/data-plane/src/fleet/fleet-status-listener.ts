@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import { parseListenAddr } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
+import { createDebugEndpoints } from '../debug-endpoints.ts'
 import type { Gateway, GatewayStatus } from '../gateway.ts'
 import type { DataPlaneMetrics } from '../metrics.ts'
 import { openStatusServer } from '../status-server.ts'
@@ -22,6 +23,8 @@ export function createFleetStatusListener(
   /** What /status serves: the gateway's status and whatever the caller adds. */
   status: () => GatewayStatus,
   logger: Logger,
+  /** Bearer tokens of `/debug/*`; none: those paths are 404. */
+  debugTokens?: readonly string[],
 ): FleetStatusListener {
   let server: (Server & { port: number }) | undefined
   let opening: Promise<void> | undefined
@@ -32,6 +35,7 @@ export function createFleetStatusListener(
       metricsPath: gateway.current?.config.metrics.path ?? '/metrics',
       isReady: () => gateway.current !== undefined,
       status: () => ({ ...status() }),
+      debug: debugTokens?.length ? createDebugEndpoints(debugTokens) : undefined,
     })
     logger.info({ addr, port: server.port }, 'status listener ready')
   }

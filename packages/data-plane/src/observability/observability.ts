@@ -6,16 +6,24 @@ import type { ServerRuntime, Snapshot } from '../snapshot.ts'
 import type { Upstream } from '../upstream/types.ts'
 import { type AccessLog, createAccessLogs } from './access-log/access-logs.ts'
 import { createHttpMetrics, type HttpMetrics, type RouteCell } from './http-metrics.ts'
+import { kRequestStart } from './request-start.ts'
+import { registerRuntimeMetrics } from './runtime-metrics.ts'
+import { traceOf } from './tracing/request-trace.ts'
+import type { Tracing } from './tracing/tracer.ts'
+import { createTracingSwitch } from './tracing/tracing-switch.ts'
 
 /** What the gateway calls around each request; see createObservability. */
 export interface GatewayObservability {
-  /** Builds the per-snapshot state (access-log formats, metric cells) before the snapshot goes live; throws on a bad format. */
-  prepare(snapshot: Snapshot): void
+  /**
+   * Builds the per-snapshot state (access-log formats, metric cells) before the snapshot goes
+   * live; throws on a bad format. Returns a promise when `[tracing]` changed (the SDK loads).
+   */
+  prepare(snapshot: Snapshot): Promise<void> | undefined
   /** Marks the start of a request (its timestamp and response), before routing. */
   start(req: IncomingMessage, res: ServerResponse): void
   /** Records a finished request: metrics and access log. */
   observe(req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome): void
-  /** Flushes and closes the access-log files. */
+  /** Flushes and closes the access-log files and exports the buffered spans. */
   close(): Promise<void>
 }
 
@@ -34,9 +42,8 @@ interface ServerObservers {
   readonly snapshot: Snapshot
 }
 
-const kStart = Symbol('fleetgate.start')
 const kRes = Symbol('fleetgate.res')
-type TrackedRequest = IncomingMessage & { [kStart]: number; [kRes]: ServerResponse }
+type TrackedRequest = IncomingMessage & { [kRequestStart]: number; [kRes]: ServerResponse }
 
 /** Creates the request metrics (on `registry`) and the access logs of a gateway process. */
 export function createObservability(options: {
@@ -48,9 +55,14 @@ export function createObservability(options: {
     activeRequests: () => options.gateway()?.activeRequests() ?? 0,
     upstreams: () => options.gateway()?.current?.upstreams.values() ?? ([] as Upstream[]),
   })
+  registerRuntimeMetrics(options.registry, () => options.gateway()?.current?.upstreams.values() ?? [])
   const accessLogs = createAccessLogs(options.logger)
   // Keyed by the compiled server, so a request finds its cells with one lookup and no label hashing.
   const byServer = new WeakMap<ServerRuntime, ServerObservers>()
+  const tracingSwitch = createTracingSwitch(options.logger)
+  // Off (undefined) unless [tracing] endpoint is set: then one check per request is all it costs.
+  let tracing: Tracing | undefined
+  let everTraced = false
 
   return {
     prepare(snapshot) {
@@ -60,17 +72,23 @@ export function createObservability(options: {
         for (const loc of server.locations.values()) cells.set(loc.name, metrics.cell(server.name, loc.name, loc.upstream?.name ?? ''))
         byServer.set(server, { cells, unrouted: metrics.cell(server.name, '', ''), accessLog: logs.get(server.name), snapshot })
       }
+      return tracingSwitch.apply(snapshot.config.tracing)?.then((next) => {
+        tracing = next
+        everTraced ||= next !== undefined
+      })
     },
     start(req, res) {
-      ;(req as TrackedRequest)[kStart] = performance.now()
+      ;(req as TrackedRequest)[kRequestStart] = performance.now()
       ;(req as TrackedRequest)[kRes] = res
+      if (tracing !== undefined) tracing.start(req)
     },
     observe(req, server, location, outcome) {
       const observers = byServer.get(server)
       if (observers === undefined) return
       const endedAt = performance.now()
-      const startedAt = (req as TrackedRequest)[kStart] ?? endedAt
+      const startedAt = (req as TrackedRequest)[kRequestStart] ?? endedAt
       const cell = (location === undefined ? undefined : observers.cells.get(location)) ?? observers.unrouted
+      if (everTraced) traceOf(req)?.end(location, cell.upstream === '' ? undefined : cell.upstream, outcome)
       const requestBytes = Number(req.headers['content-length'] ?? 0) || 0
       const responseBytes = outcome.bodyBytes ?? (Number((req as TrackedRequest)[kRes].getHeader('content-length') ?? 0) || 0)
       metrics.record(cell, {
@@ -99,6 +117,8 @@ export function createObservability(options: {
       })
       log.file.write(line)
     },
-    close: () => accessLogs.close(),
+    close: async () => {
+      await Promise.all([accessLogs.close(), tracingSwitch.shutdown()])
+    },
   }
 }

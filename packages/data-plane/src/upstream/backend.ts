@@ -22,6 +22,8 @@ export interface UpstreamBackend extends Backend {
   readonly breaker: CircuitBreaker
   /** Active-check verdict (true until a check says otherwise). */
   readonly isUp: boolean
+  /** Times the circuit breaker opened (passive ejections) since this backend was created. */
+  readonly ejections: number
   setUp(up: boolean): void
   /** Closes the pool gracefully: in-flight requests finish. */
   close(): Promise<void>
@@ -32,11 +34,13 @@ export function createBackend(addr: BackendAddr, config: UpstreamConfig, deps: B
   const now = deps.now ?? Date.now
   const tls = deps.tls ?? resolveUpstreamTls(config)
   const pool = createPool(addr, config, tls)
+  let ejections = 0
   const breaker = createCircuitBreaker({
     failures: config.circuit_break_failures,
     openDurationMs: parseDuration(config.circuit_break_open_duration),
     onStateChange: (state) => {
       const fields = { upstream: deps.upstream, backend: addr.id, circuit: state }
+      if (state === 'open') ejections++
       if (state === 'open') deps.logger.warn(fields, 'backend ejected after consecutive failures')
       else deps.logger.info(fields, 'backend circuit state changed')
     },
@@ -55,6 +59,9 @@ export function createBackend(addr: BackendAddr, config: UpstreamConfig, deps: B
     },
     get isUp() {
       return up
+    },
+    get ejections() {
+      return ejections
     },
     setUp(value) {
       up = value

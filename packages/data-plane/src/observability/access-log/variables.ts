@@ -1,6 +1,7 @@
 import type { TLSSocket } from 'node:tls'
 import { resolveClientIp } from '../../proxy/client-ip.ts'
 import { requestHost } from '../../proxy/request-headers.ts'
+import { verifiedClientSubject } from '../../tls/client-certificate.ts'
 import type { LogEntry, LogGetter, LogValue } from './log-entry.ts'
 
 /** Request headers whose values are never written to a log, whatever the format asks. */
@@ -110,6 +111,7 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
     const name = (tls(e) as { servername?: string | false } | undefined)?.servername
     return typeof name === 'string' ? name : undefined
   },
+  tls_client_subject: (e) => verifiedClientSubject(e.req.socket),
   // gateway
   server: (e) => e.server,
   location: (e) => e.location,
