@@ -161,7 +161,16 @@ export async function openListener(
           handlers.onRequest,
         ) as unknown as Server)
   server.on('clientError', onClientError)
-  if (handlers.onUpgrade !== undefined) server.on('upgrade', handlers.onUpgrade)
+  // Upgraded sockets leave Node's connection tracking (closeAllConnections): kept here for destroy().
+  const upgraded = new Set<Duplex>()
+  const onUpgrade = handlers.onUpgrade
+  if (onUpgrade !== undefined) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      upgraded.add(socket)
+      socket.once('close', () => upgraded.delete(socket))
+      onUpgrade(req, socket, head)
+    })
+  }
 
   const wantsH2 = tls === undefined ? runtime.config.h2c : runtime.config.enable_http2
   const sessions = new Set<ServerHttp2Session>()
@@ -171,6 +180,8 @@ export async function openListener(
       { settings: h2Settings(runtime), maxHeaderListPairs: runtime.maxHeaders + 8, maxSessionMemory: 32 },
       handlers.onRequest as never,
     )
+    // Node's compatibility API hands CONNECT (RFC 8441 extended CONNECT included) to 'connect', not 'request'.
+    h2server.on('connect', handlers.onRequest as never)
     h2server.on('session', (session: ServerHttp2Session) => {
       sessions.add(session)
       session.once('close', () => sessions.delete(session))
@@ -252,6 +263,7 @@ export async function openListener(
       }),
     destroy: () => {
       server.closeAllConnections()
+      for (const socket of upgraded) socket.destroy()
       for (const session of sessions) session.destroy()
     },
   }

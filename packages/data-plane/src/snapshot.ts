@@ -32,6 +32,8 @@ export interface LocationRuntime {
   readonly maxBodySize: number
   /** The server's global plugins then the location's, by priority; undefined when there are none. */
   readonly plugins: PluginChain | undefined
+  /** `websocket_idle_timeout` in ms (0: proxied WebSockets never idle out). */
+  readonly websocketIdleTimeoutMs: number
 }
 
 /** One `[servers.NAME]`, ready for requests. */
@@ -192,6 +194,7 @@ function* compileServer(
       responseEdits: compileHeaderEdits(loc.response_headers_add, loc.response_headers_set, loc.response_headers_remove),
       maxBodySize: loc.client_max_body_size === undefined ? Number.POSITIVE_INFINITY : parseSize(loc.client_max_body_size),
       plugins: compileChain([...server.plugins, ...loc.plugins], pluginInstances, options.logger),
+      websocketIdleTimeoutMs: parseDuration(loc.websocket_idle_timeout),
     })
     if (locations.size % LOCATIONS_PER_STEP === 0) yield
   }

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
-import { Size } from '../schema-types.ts'
+import { Duration, Size } from '../schema-types.ts'
 
 const HeaderList = (description: string) => Type.Array(Type.String(), { default: [], description })
 
@@ -33,6 +33,12 @@ export const LocationSchema = Type.Object(
       description: 'read the whole request body before contacting the upstream (allows retries of any method)',
     }),
     plugins: Type.Array(Type.String(), { default: [] }),
+    server_timing: Type.Boolean({
+      default: false,
+      description:
+        'add a Server-Timing response header: upstream;dur (upstream answer time) and total;dur (gateway time to the response head), in ms',
+    }),
+    websocket_idle_timeout: Duration('10m', 'a proxied WebSocket with no traffic either way for this long is closed; "0s" never'),
     grpc_web: Type.Boolean({
       default: false,
       description: 'translate gRPC-web (application/grpc-web, +proto, -text) requests to gRPC for an h2 upstream',
