@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { freePort } from '@fleetgate/testkit'
 import { BENCH_API_KEY, GATEWAY_PLUGINS_TEMPLATE, renderGatewayConfig } from './gateway-config.ts'
 import { renderNginxConf, renderProxyHttp, startNginx } from './nginx.ts'
+import { startOtlpSink } from './otlp-sink.ts'
 import type { CpuPlan, Tools } from './preflight.ts'
 import { type BenchProcess, startProcess } from './processes.ts'
 import { MEASURED_PATH } from './settings.ts'
@@ -37,9 +38,12 @@ function repoBin(ctx: TargetContext, name: string): string {
   return path
 }
 
-function fleetgate(name: string, workers: number, plugins = false): Target {
+/** Sampling ratio of the tracing target: the figure the issue's "under 5% at 1%" is about. */
+const TRACING_RATIO = 0.01
+
+function fleetgate(name: string, workers: number, plugins = false, tracing = false): Target {
   const flags = workers > 1 ? ['--workers', String(workers)] : []
-  const file = plugins ? 'gateway-plugins.toml' : 'gateway.toml'
+  const file = (plugins ? 'gateway-plugins.toml' : 'gateway.toml') + (tracing ? ` + [tracing] sampling_ratio = ${TRACING_RATIO}` : '')
   // The plugin variant's key_auth reads the key from the query, so wrk needs no extra header.
   const path = plugins ? `${MEASURED_PATH}?api_key=${BENCH_API_KEY}` : MEASURED_PATH
   return {
@@ -49,7 +53,10 @@ function fleetgate(name: string, workers: number, plugins = false): Target {
       const port = await freePort()
       const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}.toml`)
       const values = { LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }
-      writeFileSync(config, plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values))
+      let text = plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values)
+      // Spans go to a local OTLP/HTTP sink that drops them.
+      if (tracing) text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${TRACING_RATIO}\n`
+      writeFileSync(config, text)
       // Several workers share the listener by reusePort; on this layout they can use both cores.
       const cpus = workers > 1 ? ctx.cpus.both : ctx.cpus.proxy
       const args = ['-c', cpus, repoBin(ctx, 'fleetgate'), 'proxy', '--config', config, ...flags]
@@ -92,6 +99,7 @@ export function allTargets(): { target: Target; optIn?: string }[] {
   return [
     { target: fleetgate('fleetgate', 1) },
     { target: fleetgate('fleetgate-plugins', 1, true) },
+    { target: fleetgate('fleetgate-tracing', 1, false, true) },
     { target: undiciMinimal },
     { target: nginxProxy },
     { target: fleetgate('fleetgate --workers 2', 2), optIn: 'BENCH_WORKERS=1' },

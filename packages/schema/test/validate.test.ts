@@ -75,7 +75,7 @@ describe('validateConfig', () => {
     [
       'bad health check',
       base.replace('[locations.api]', 'health_check = "ftp://x"\n[locations.api]'),
-      /^upstreams\.api\.health_check: health check scheme must be http, https or tcp/,
+      /^upstreams\.api\.health_check: health check scheme must be http, https, tcp, grpc or grpcs/,
     ],
   ]
   for (const [name, toml, expected] of cases) {

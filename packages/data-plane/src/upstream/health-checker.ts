@@ -2,6 +2,7 @@ import { connect } from 'node:net'
 import type { HealthCheckSpec } from '@fleetgate/schema'
 import { Agent, request } from 'undici'
 import { backendOrigin, type UpstreamBackend } from './backend.ts'
+import { type GrpcHealthTarget, probeGrpcHealth } from './grpc-health-probe.ts'
 import type { Logger } from './logger.ts'
 import { tlsConnectOptions, type UpstreamTls } from './tls-options.ts'
 
@@ -30,12 +31,12 @@ export interface HealthChecker {
 export function createHealthChecker(spec: HealthCheckSpec, backends: readonly UpstreamBackend[], deps: HealthCheckerDeps): HealthChecker {
   // A dedicated agent keeps checks out of the request pools' queues; each check opens a
   // fresh connection (reset) so it proves the backend still accepts connections.
-  const agent = spec.kind === 'tcp' ? undefined : createCheckAgent(spec, deps.tls)
+  const agent = spec.kind === 'http' || spec.kind === 'https' ? createCheckAgent(spec, deps.tls) : undefined
   // Aborted by stop(), so no check outlives its checker.
   const stopping = new AbortController()
   const probes: ProbeState[] = backends.map((b) => ({
     backend: b,
-    run: createProbe(spec, b, agent, stopping.signal),
+    run: createProbe(spec, b, agent, stopping.signal, deps.tls),
     successes: 0,
     failures: 0,
   }))
@@ -98,7 +99,24 @@ function recordResult(probe: ProbeState, failure: string | undefined, spec: Heal
   }
 }
 
-function createProbe(spec: HealthCheckSpec, backend: UpstreamBackend, agent: Agent | undefined, stopping: AbortSignal): Probe {
+function createProbe(
+  spec: HealthCheckSpec,
+  backend: UpstreamBackend,
+  agent: Agent | undefined,
+  stopping: AbortSignal,
+  tls: UpstreamTls,
+): Probe {
+  if (spec.kind === 'grpc' || spec.kind === 'grpcs') {
+    const target: GrpcHealthTarget = {
+      host: backend.host,
+      port: backend.port,
+      tls: spec.kind === 'grpcs' ? tls : undefined,
+      authority: spec.host === '' ? `${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}` : spec.host,
+      service: spec.service,
+      timeoutMs: spec.timeoutMs,
+    }
+    return () => probeGrpcHealth(target, stopping)
+  }
   if (agent === undefined) return () => probeTcp(backend.host, backend.port, spec.timeoutMs, stopping)
   const url = backendOrigin(spec.kind, backend.host, backend.port) + spec.path
   const headers = spec.host === '' ? {} : { host: spec.host }

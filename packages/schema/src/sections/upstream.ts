@@ -9,7 +9,12 @@ export const UpstreamSchema = Type.Object(
       default: 'round_robin',
       description: 'round_robin | least_conn | ip_hash | hash:header:NAME | hash:cookie:NAME | hash:query:NAME | random',
     }),
-    health_check: Type.Optional(Type.String({ description: 'http://host/path?interval=2s&failure=2&success=1&timeout=1s or tcp://' })),
+    health_check: Type.Optional(
+      Type.String({
+        description:
+          'http://host/path?interval=2s&failure=2&success=1&timeout=1s, tcp://, or grpc://?service=pkg.Svc (grpcs:// over TLS): grpc.health.v1 Check, up only when SERVING',
+      }),
+    ),
     connection_timeout: Duration('3s'),
     read_timeout: Duration('30s', 'time to wait for response headers and between body chunks'),
     idle_timeout: Duration('60s', 'keep-alive idle time of upstream connections'),
@@ -31,6 +36,8 @@ export const UpstreamSchema = Type.Object(
     sni: Type.Optional(Type.String()),
     verify_cert: Type.Boolean({ default: true }),
     ca: Type.Optional(Type.String({ description: 'CA bundle, PEM inline or a path' })),
+    tls_cert: Type.Optional(Type.String({ description: 'client certificate presented to backends (mTLS), PEM inline or a path' })),
+    tls_key: Type.Optional(Type.String({ description: 'key of tls_cert, PEM inline or a path' })),
   },
   { additionalProperties: false },
 )
