@@ -1,7 +1,8 @@
 import type { BackendAddr, UpstreamConfig } from '@fleetgate/schema'
 import { parseDuration } from '@fleetgate/schema/runtime'
-import { Pool } from 'undici'
+import { type Dispatcher, Pool } from 'undici'
 import { type CircuitBreaker, createCircuitBreaker } from './circuit-breaker.ts'
+import { H2Dispatcher } from './h2-dispatcher.ts'
 import type { Logger } from './logger.ts'
 import { resolveUpstreamTls, tlsConnectOptions, type UpstreamTls } from './tls-options.ts'
 import type { Backend } from './types.ts'
@@ -86,7 +87,28 @@ export function backendOrigin(scheme: string, host: string, port: number): strin
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
-function createPool(addr: BackendAddr, config: UpstreamConfig, tls: UpstreamTls): Pool {
+/** Most HTTP/2 sessions per backend: streams multiplex, so a few connections carry any load. */
+const MAX_H2_SESSIONS = 8
+
+/**
+ * The backend's dispatcher: an undici Pool, or for `alpn = "h2"` an HTTP/2 session pool that
+ * multiplexes streamed bodies (gRPC) which undici would run one per connection; WebSocket
+ * upgrades still go through the undici Pool.
+ */
+function createPool(addr: BackendAddr, config: UpstreamConfig, tls: UpstreamTls): Dispatcher {
+  const pool = createUndiciPool(addr, config, tls)
+  if (config.alpn !== 'h2') return pool
+  return new H2Dispatcher({
+    origin: backendOrigin(tls.enabled ? 'https' : 'http', addr.host, addr.port),
+    connectTimeoutMs: parseDuration(config.connection_timeout),
+    idleTimeoutMs: parseDuration(config.idle_timeout),
+    maxSessions: Math.min(config.max_connections, MAX_H2_SESSIONS),
+    ...(tls.enabled ? { tls: tlsConnectOptions(tls, addr.host) } : {}),
+    upgrades: pool,
+  })
+}
+
+function createUndiciPool(addr: BackendAddr, config: UpstreamConfig, tls: UpstreamTls): Pool {
   const readTimeout = parseDuration(config.read_timeout)
   const h2 = config.alpn !== 'h1'
   const connect: Record<string, unknown> = {
