@@ -1,49 +1,82 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { ERROR_CODES, type ErrorCode } from './errors.ts'
+import { encodeTrailerFrame, grpcWebMode } from './proxy/grpc-web-codec.ts'
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => HTML_ESCAPES[c] as string)
 
+/** A gateway error answer before it is written: what the plugins' response hooks may edit. */
+export interface ErrorReply {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
 /**
- * Answers a request with a gateway error: JSON by default, HTML when the client prefers it
- * (a browser's Accept), with the stable code in the body and in `x-fleetgate-error`.
+ * The answer for a gateway error: JSON by default, HTML when the client prefers it (a
+ * browser's Accept), with the stable code in the body and in `x-fleetgate-error`. Undefined
+ * for a gRPC or gRPC-web client, whose errors go in grpc-status (sendError writes those).
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId?: string): void {
-  if (res.headersSent) {
-    res.destroy()
-    return
-  }
-  const { status, message, grpc } = ERROR_CODES[code]
-  const contentType = req.headers['content-type']
-  if (contentType?.startsWith('application/grpc')) {
-    sendGrpcError(res, contentType, grpc, message, code)
-    return
-  }
+export function errorReply(req: IncomingMessage, code: ErrorCode, requestId?: string): ErrorReply | undefined {
+  if (req.headers['content-type']?.startsWith('application/grpc')) return undefined
+  const { status, message } = ERROR_CODES[code]
   const accept = req.headers.accept ?? ''
   const wantsHtml = accept.includes('text/html') && !accept.startsWith('application/json')
   const body = wantsHtml
     ? `<!doctype html><html><head><title>${status} ${escapeHtml(code)}</title></head><body><h1>${status}</h1><p>${escapeHtml(message)}</p><p><code>${escapeHtml(code)}</code>${requestId ? ` request ${escapeHtml(requestId)}` : ''}</p></body></html>\n`
     : `${JSON.stringify({ error: { code, status, message, ...(requestId ? { request_id: requestId } : {}) } })}\n`
-  res.writeHead(status, {
-    'content-type': wantsHtml ? 'text/html; charset=utf-8' : 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-fleetgate-error': code,
-  })
-  res.end(req.method === 'HEAD' ? undefined : body)
+  return {
+    status,
+    headers: {
+      'content-type': wantsHtml ? 'text/html; charset=utf-8' : 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+      'x-fleetgate-error': code,
+    },
+    body,
+  }
+}
+
+/** Answers a request with a gateway error (see errorReply); a response already started is cut instead. */
+export function sendError(req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId?: string): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const reply = errorReply(req, code, requestId)
+  if (reply === undefined) {
+    const { message, grpc } = ERROR_CODES[code]
+    sendGrpcError(res, req.headers['content-type'] as string, grpc, message, code)
+    return
+  }
+  res.writeHead(reply.status, reply.headers)
+  res.end(req.method === 'HEAD' ? undefined : reply.body)
 }
 
 /**
- * A gRPC (or gRPC-web) client gets a trailers-only response: HTTP 200, no body, the status in
- * `grpc-status` and the percent-encoded message in `grpc-message` (gRPC over HTTP/2 spec).
+ * A gRPC client gets a trailers-only response: HTTP 200, no body, the status in `grpc-status`
+ * and the percent-encoded message in `grpc-message` (gRPC over HTTP/2 spec). A gRPC-web client
+ * gets HTTP 200 with the same fields in the body's trailer frame (base64 in text mode).
  */
 function sendGrpcError(res: ServerResponse, contentType: string, grpcStatus: number, message: string, code: ErrorCode): void {
   const semicolon = contentType.indexOf(';')
   res.statusCode = 200
   res.setHeader('content-type', semicolon < 0 ? contentType : contentType.slice(0, semicolon))
-  res.setHeader('grpc-status', String(grpcStatus))
-  res.setHeader('grpc-message', encodeGrpcMessage(`${message} (${code})`))
   res.setHeader('x-fleetgate-error', code)
+  const status = String(grpcStatus)
+  const text = encodeGrpcMessage(`${message} (${code})`)
+  const web = grpcWebMode(contentType)
+  if (web !== undefined) {
+    // gRPC-web has no HTTP trailers: the status goes in the body's trailer frame.
+    const frame = encodeTrailerFrame([
+      ['grpc-status', status],
+      ['grpc-message', text],
+    ])
+    res.end(web.text ? frame.toString('base64') : frame)
+    return
+  }
+  res.setHeader('grpc-status', status)
+  res.setHeader('grpc-message', text)
   res.end()
 }
 

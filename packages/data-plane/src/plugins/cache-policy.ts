@@ -71,3 +71,25 @@ export function freshnessMs(head: ResponseHead, hasAuthorization: boolean, limit
   const age = seconds(getFlatHeader(headers, 'age')) ?? 0
   return Math.max(0, Math.min((lifetimeS - age) * 1000, limits.maxTtlMs))
 }
+
+/** How long past its freshness a stored response may be served stale (RFC 5861), in ms. */
+export interface StaleWindows {
+  whileRevalidateMs: number
+  ifErrorMs: number
+}
+
+/**
+ * The stale windows of `head`: its `stale-while-revalidate` / `stale-if-error` directives, else
+ * the configured defaults; none when it says must-revalidate, proxy-revalidate or s-maxage
+ * (a shared cache must not serve those stale, RFC 9111 5.2.2.2, 5.2.2.8, 5.2.2.10).
+ */
+export function staleWindows(head: ResponseHead, defaults: StaleWindows): StaleWindows {
+  const cc = parseCacheControl(getFlatHeader(head.headers, 'cache-control'))
+  if (cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('s-maxage')) return { whileRevalidateMs: 0, ifErrorMs: 0 }
+  const swr = seconds(cc.get('stale-while-revalidate'))
+  const sie = seconds(cc.get('stale-if-error'))
+  return {
+    whileRevalidateMs: swr === undefined ? defaults.whileRevalidateMs : swr * 1000,
+    ifErrorMs: sie === undefined ? defaults.ifErrorMs : sie * 1000,
+  }
+}

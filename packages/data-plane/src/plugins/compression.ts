@@ -41,7 +41,7 @@ export default definePlugin({
     return {
       response_body(ctx, head) {
         const { headers } = head
-        if (head.status === 206) return undefined
+        if (head.status === 206 || head.status === 304) return undefined
         const encoding = getFlatHeader(headers, 'content-encoding')
         if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return undefined
         const type = getFlatHeader(headers, 'content-type')

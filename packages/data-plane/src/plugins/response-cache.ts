@@ -6,20 +6,32 @@ export interface CacheEntry {
   /** The response headers as stored (names as the upstream sent them). */
   readonly headers: Readonly<Record<string, string[]>>
   readonly body: Buffer
+  /** Validators for revalidation (If-None-Match, If-Modified-Since). */
   readonly etag: string | undefined
-  /** Date.now() when stored, and when it stops being fresh. */
+  readonly lastModified: string | undefined
+  /** Date.now() when stored (or last revalidated), and when it stops being fresh. */
   readonly storedAt: number
   readonly expiresAt: number
+  /** How long past expiresAt it may be served while a revalidation is under way, or when the upstream fails. */
+  readonly staleWhileRevalidateMs: number
+  readonly staleIfErrorMs: number
+  /** When a stale entry is dropped: it is kept past expiresAt for revalidation and the stale windows. */
+  readonly keepUntil: number
   /** Age (seconds) the response already had when stored. */
   readonly initialAge: number
   /** Bytes counted against max_size. */
   readonly size: number
 }
 
+/** Is `entry` fresh at `now`? */
+export function isFresh(entry: CacheEntry, now: number): boolean {
+  return entry.expiresAt > now
+}
+
 /**
  * An LRU map of cache entries bounded in total bytes: a lookup moves an entry to the young end,
- * a store evicts from the old end until it fits. Expired entries are dropped on lookup and by
- * sweep(). Entries are also indexed by URL, so a purge or an invalidation finds every variant.
+ * a store evicts from the old end until it fits. Stale entries stay (for revalidation) until
+ * their keepUntil, then are dropped on lookup and by sweep(). Entries are also indexed by URL, so a purge or an invalidation finds every variant.
  */
 export class ResponseCache {
   readonly #maxSize: number
@@ -36,12 +48,12 @@ export class ResponseCache {
     return this.#size
   }
 
-  /** The fresh entry under `key`, or undefined (an expired one is dropped). */
+  /** The entry under `key`, fresh or stale (see isFresh), or undefined (one past its keepUntil is dropped). */
   get(key: string, now: number): CacheEntry | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
     this.#entries.delete(key)
-    if (entry.expiresAt <= now) {
+    if (entry.keepUntil <= now) {
       this.#forget(key, entry)
       return undefined
     }
@@ -90,9 +102,9 @@ export class ResponseCache {
     return count
   }
 
-  /** Drops expired entries. */
+  /** Drops entries past their keepUntil. */
   sweep(now: number): void {
-    for (const [key, entry] of [...this.#entries]) if (entry.expiresAt <= now) this.delete(key)
+    for (const [key, entry] of [...this.#entries]) if (entry.keepUntil <= now) this.delete(key)
   }
 
   #forget(key: string, entry: CacheEntry): void {

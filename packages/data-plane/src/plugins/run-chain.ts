@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { type Duplex, pipeline } from 'node:stream'
-import { sendError } from '../error-response.ts'
+import { errorReply, sendError } from '../error-response.ts'
+import type { ErrorCode } from '../errors.ts'
 import type { ForwardOutcome } from '../proxy/forward.ts'
 import type { PluginChain } from './chain.ts'
 import { setFlatHeader } from './flat-headers.ts'
@@ -25,7 +26,9 @@ export function runRequestPhase(chain: PluginChain, ctx: RequestContext, res: Se
     if (result === undefined) return false
     ctx.vars.answered_by = name
     countPluginReply(name, result)
-    writeReply(chain, ctx, res, result, end)
+    writeReply(chain, ctx, res, result, (status, failure, bodyBytes) =>
+      end({ status, backend: undefined, attempts: 0, error: failure ? 'INTERNAL' : undefined, cause: failure, bodyBytes }),
+    )
     return true
   }
   const step = (): void => {
@@ -89,12 +92,14 @@ export function runResponsePhase(chain: PluginChain, ctx: RequestContext, head: 
 
 /**
  * Runs the response_body phase on a head about to be written (before the response phase):
- * undefined when no hook returned a transform (or the response has no body: HEAD, 204, 304),
- * false when a hook threw (logged; the caller answers 500). Several transforms are piped in
- * priority order; an error in any destroys them all and surfaces on the output.
+ * undefined when no hook returned a transform (or the response cannot have a body: HEAD, 1xx,
+ * 204), false when a hook threw (logged; the caller answers 500). A 304 reaches the hooks,
+ * which leave it alone unless they turn it into a full response (the cache, revalidating).
+ * Several transforms are piped in priority order; an error in any destroys them all and
+ * surfaces on the output.
  */
 export function runResponseBodyPhase(chain: PluginChain, ctx: RequestContext, head: ResponseHead): BodyPipeline | undefined | false {
-  if (ctx.method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return undefined
+  if (ctx.method === 'HEAD' || head.status === 204 || head.status < 200) return undefined
   let streams: Duplex[] | undefined
   for (const { name, run } of chain.responseBody) {
     let transform: Duplex | undefined
@@ -127,8 +132,32 @@ export function runLogPhase(chain: PluginChain, ctx: RequestContext, outcome: Fo
   }
 }
 
-/** Writes a plugin's reply: headers through the response phase, content-length set, no body for HEAD. */
-function writeReply(chain: PluginChain, ctx: RequestContext, res: ServerResponse, reply: PluginReply, end: EndRequest): void {
+/**
+ * Answers a gateway error (no upstream, upstream down, no route, ...) through the chain's
+ * response_body and response hooks, so it gets CORS, security headers and the like (and a
+ * cache may answer a stale entry instead); a gRPC client's error is written as it is.
+ */
+export function writeGatewayError(
+  chain: PluginChain,
+  ctx: RequestContext,
+  res: ServerResponse,
+  code: ErrorCode,
+  done: (bodyBytes: number | undefined) => void,
+): void {
+  const reply = res.headersSent ? undefined : errorReply(ctx.req, code, ctx.vars.request_id)
+  if (reply === undefined) {
+    sendError(ctx.req, res, code, ctx.vars.request_id)
+    done(undefined)
+    return
+  }
+  writeReply(chain, ctx, res, reply, (_status, _failure, bodyBytes) => done(bodyBytes))
+}
+
+/** How a written reply ended: its status, a failure (transform error, client gone), body bytes sent. */
+type ReplyDone = (status: number, failure: Error | undefined, bodyBytes: number) => void
+
+/** Writes a reply: through the response_body and response phases, content-length set, no body for HEAD. */
+function writeReply(chain: PluginChain, ctx: RequestContext, res: ServerResponse, reply: PluginReply, done: ReplyDone): void {
   const headers: string[] = []
   for (const [name, value] of Object.entries(reply.headers ?? {})) {
     if (typeof value === 'string') headers.push(name, value)
@@ -142,18 +171,17 @@ function writeReply(chain: PluginChain, ctx: RequestContext, res: ServerResponse
   if (transformed === false || !runResponsePhase(chain, ctx, head)) {
     if (transformed) transformed.input.destroy()
     sendError(ctx.req, res, 'INTERNAL', ctx.vars.request_id)
-    end({ status: 500, backend: undefined, attempts: 0, error: 'INTERNAL', cause: undefined })
+    done(500, new Error('a plugin failed on the response'), 0)
     return
   }
   res.writeHead(head.status, head.headers)
   if (transformed !== undefined) {
-    writeTransformed(transformed, res, body, (failed, cause) =>
-      end({ status: head.status, backend: undefined, attempts: 0, error: failed ? 'INTERNAL' : undefined, cause }),
-    )
+    writeTransformed(transformed, res, body, (failure, bytes) => done(head.status, failure, bytes))
     return
   }
-  res.end(bodyless || ctx.method === 'HEAD' ? undefined : body)
-  end({ status: head.status, backend: undefined, attempts: 0, error: undefined, cause: undefined })
+  const sent = bodyless || ctx.method === 'HEAD' ? undefined : body
+  res.end(sent)
+  done(head.status, undefined, sent?.length ?? 0)
 }
 
 /** Sends a reply body through the response_body transforms; `done` once, when the response closed. */
@@ -161,16 +189,20 @@ function writeTransformed(
   transformed: BodyPipeline,
   res: ServerResponse,
   body: Buffer | undefined,
-  done: (failed: boolean, cause: Error | undefined) => void,
+  done: (failure: Error | undefined, bodyBytes: number) => void,
 ): void {
   let failure: Error | undefined
+  let bytes = 0
+  transformed.output.on('data', (chunk: Buffer) => {
+    bytes += chunk.length
+  })
   transformed.output.once('error', (err) => {
     failure = err
     res.destroy(err)
   })
   res.once('close', () => {
     if (!transformed.output.readableEnded) transformed.input.destroy()
-    done(failure !== undefined, failure ?? (res.writableFinished ? undefined : new Error('client closed the connection')))
+    done(failure ?? (res.writableFinished ? undefined : new Error('client closed the connection')), bytes)
   })
   transformed.output.pipe(res)
   transformed.input.end(body)

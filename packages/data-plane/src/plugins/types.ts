@@ -14,6 +14,8 @@ export interface RequestVars {
   consumer?: string
   /** The plugin that answered the request itself, when one did. */
   answered_by?: string
+  /** What the cache did: HIT, MISS, REVALIDATED or STALE (the X-Cache value). */
+  cache_status?: string
   [name: string]: unknown
 }
 
@@ -79,10 +81,11 @@ export type HookResult = PluginReply | undefined
  * The hooks of one plugin instance. The phases are a closed set (see docs/plugins.md):
  * - request: after routing, before anything goes upstream; may answer (sync or async).
  * - upstream_request: edit the upstream request's headers and path.
- * - response_body: on a response that has a body (not HEAD, 204, 304), before the response
- *   hooks: may edit the head (as the upstream or the replying plugin made it) and return a
- *   Transform the body streams through (compression, a cache tee); a plugin that does not
- *   return one costs the body nothing.
+ * - response_body: on a response that may have a body (not HEAD, 1xx, 204), before the
+ *   response hooks: may edit the head (as the upstream, the replying plugin or the gateway's
+ *   error made it) and return a Transform the body streams through (compression, a cache tee);
+ *   a plugin that does not return one costs the body nothing. A 304 reaches it too: leave it
+ *   alone, unless turning it into a full response (the cache does, on revalidation).
  * - response: edit the status and headers of any response (upstream's or a plugin's) before they are written.
  * - log: once, when the request has ended, whatever the outcome.
  */

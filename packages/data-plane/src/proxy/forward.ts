@@ -2,9 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
-import { type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
-import type { ResponseHead } from '../plugins/types.ts'
+import { ERROR_CODES, type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
+import { type RequestTrace, traceOf } from '../observability/tracing/request-trace.ts'
+import type { BodyPipeline, ResponseHead } from '../plugins/types.ts'
 import type { Backend, BalanceRequest, Upstream } from '../upstream/types.ts'
+import { relayBody } from './body-relay.ts'
+import type { GrpcWebTranslation, UpstreamTrailers } from './grpc-web.ts'
 import type { HeaderEdits } from './header-edits.ts'
 import { buildResponseHeaders } from './response-headers.ts'
 
@@ -31,6 +34,17 @@ export interface ForwardPlan {
   grpc?: boolean
   /** The plugins' response phase on the upstream's response head; false when a plugin failed (500). */
   onResponse?: ((head: ResponseHead) => boolean) | undefined
+  /** The plugins' response_body phase, before onResponse: transforms for the body, or false when a plugin failed (500). */
+  onResponseBody?: ((head: ResponseHead) => BodyPipeline | undefined | false) | undefined
+  /**
+   * Writes the gateway's own error answer through the plugins' response hooks (instead of
+   * sendError); `done` once it is written, with the body bytes sent. Unset without plugins.
+   */
+  writeError?: ((code: ErrorCode, done: (bodyBytes: number | undefined) => void) => void) | undefined
+  /** Set for a gRPC-web request on a `grpc_web` location: the response is translated back (grpc-web.ts). */
+  grpcWeb?: GrpcWebTranslation | undefined
+  /** performance.now() of the request's start when the location has `server_timing`: a Server-Timing header is added. */
+  serverTiming?: number | undefined
 }
 
 /** How an exchange ended, for logs and metrics. */
@@ -44,7 +58,7 @@ export interface ForwardOutcome {
   sentAt?: number
   connectedAt?: number
   headersAt?: number
-  /** Status the upstream answered, and response body bytes relayed to the client. */
+  /** Status the upstream answered, and response body bytes sent to the client (after response_body transforms). */
   upstreamStatus?: number
   bodyBytes?: number
   /** The response head sent to the client (flat [name, value, ...]), for access logs. */
@@ -75,11 +89,19 @@ class Exchange implements Dispatcher.DispatchHandler {
   #headersAt: number | undefined
   #upstreamStatus: number | undefined
   #bodyBytes = 0
+  /** Body bytes of the gateway's own error answer, when written through the plugins. */
+  #errorBytes: number | undefined
   #responseHeaders: string[] | undefined
   #trailersOnly: ResponseHead | undefined
+  /** The response_body transforms, when a plugin returned any; the upstream's trailers wait for their end. */
+  #body: BodyPipeline | undefined
+  #trailers: string[] | null = null
+  /** Set only when tracing is on: a client span per attempt. */
+  readonly #trace: RequestTrace | undefined
 
   constructor(plan: ForwardPlan) {
     this.#plan = plan
+    this.#trace = traceOf(plan.req)
     plan.res.once('close', () => {
       // Not writableFinished: HTTP/2 compat responses report finished even when the client reset the stream.
       if (this.#done) return
@@ -103,7 +125,8 @@ class Exchange implements Dispatcher.DispatchHandler {
       {
         path: plan.path,
         method: plan.method,
-        headers: plan.headers,
+        headers:
+          this.#trace === undefined ? plan.headers : this.#trace.attemptStart(plan.headers, backend, plan.upstream.name, this.#tried.size),
         body: plan.body,
         headersTimeout: plan.upstream.readTimeoutMs,
         bodyTimeout: plan.upstream.readTimeoutMs,
@@ -125,29 +148,55 @@ class Exchange implements Dispatcher.DispatchHandler {
     const { res, responseEdits, via } = this.#plan
     this.#resume = resume
     const head: ResponseHead = { status: statusCode, headers: buildResponseHeaders(rawHeaders, responseEdits, via) }
+    this.#plan.grpcWeb?.responseHead(head.headers)
+    // gRPC bodies are framed (and translated for gRPC-web): never transformed.
+    if (this.#plan.onResponseBody !== undefined && this.#plan.grpc !== true && this.#plan.grpcWeb === undefined) {
+      const body = this.#plan.onResponseBody(head)
+      if (body === false) {
+        this.#abort?.(new GatewayError('INTERNAL', 'a plugin failed on the response body'))
+        return false
+      }
+      this.#body = body
+    }
     if (this.#plan.onResponse !== undefined && !this.#plan.onResponse(head)) {
+      this.#body?.input.destroy()
       this.#abort?.(new GatewayError('INTERNAL', 'a plugin failed on the response'))
       return false
     }
+    if (this.#plan.serverTiming !== undefined) head.headers.push('server-timing', this.#serverTiming(this.#plan.serverTiming))
     this.#responseHeaders = head.headers
     // A gRPC error comes as a trailers-only response: grpc-status in a HEADERS frame that ends
     // the stream. Written now, the head would go out alone and the status would be lost, so it
     // waits for the end of the (empty) body.
     if (this.#plan.grpc === true && hasHeader(head.headers, 'grpc-status')) this.#trailersOnly = head
-    else res.writeHead(head.status, head.headers)
+    else {
+      res.writeHead(head.status, head.headers)
+      // Node holds a head back until the first body chunk; a streamed body (SSE, a chunked long
+      // poll) may not follow for minutes, so without a length the head goes out now.
+      if (!hasHeader(head.headers, 'content-length')) res.flushHeaders()
+    }
+    if (this.#body !== undefined) {
+      // Bytes are counted as they leave the transforms (compressed), not as they arrive.
+      this.#body.output.on('data', (chunk: Buffer) => {
+        this.#bodyBytes += chunk.length
+      })
+      relayBody(this.#body, res, (err) => this.#bodyDone(err))
+    }
     return true
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(data: Buffer): boolean {
+    const chunk = this.#plan.grpcWeb === undefined ? data : this.#plan.grpcWeb.responseData(data)
     if (this.#trailersOnly !== undefined) {
       this.#plan.res.writeHead(this.#trailersOnly.status, this.#trailersOnly.headers)
       this.#trailersOnly = undefined
     }
-    this.#bodyBytes += chunk.length
-    const ok = this.#plan.res.write(chunk)
+    if (this.#body === undefined) this.#bodyBytes += chunk.length
+    const sink = this.#body?.input ?? this.#plan.res
+    const ok = sink.write(chunk)
     if (!ok && !this.#waitingDrain) {
       this.#waitingDrain = true
-      this.#plan.res.once('drain', this.#onDrain)
+      sink.once('drain', this.#onDrain)
     }
     return ok
   }
@@ -160,9 +209,32 @@ class Exchange implements Dispatcher.DispatchHandler {
   // Typed string[] by undici; at run time raw Buffers (HTTP/1.1) or an object (HTTP/2).
   onComplete(trailers: string[] | null): void {
     this.#backend?.onRequestEnd(false)
+    if (this.#body !== undefined) {
+      // The transformed body ends first (relayBody then calls #bodyDone), then the trailers go.
+      this.#trailers = trailers
+      this.#body.input.end()
+      return
+    }
+    this.#complete(trailers)
+  }
+
+  /** A response_body pipeline ended (all of it written) or failed (transform error, client gone). */
+  #bodyDone(err: Error | undefined): void {
+    if (err === undefined) this.#complete(this.#trailers)
+    else if (this.#clientGone || this.#done) this.#finish(undefined, err)
+    else {
+      // The head is out: the response is cut and the upstream let go.
+      this.#abort?.(new GatewayError('INTERNAL', 'a response body transform failed', { cause: err }))
+      this.#plan.res.destroy(err)
+      this.#finish('INTERNAL', err)
+    }
+  }
+
+  #complete(trailers: string[] | null): void {
     const { res } = this.#plan
     if (this.#trailersOnly !== undefined) writeHeadAndEnd(res, this.#trailersOnly)
-    if (trailers != null) addTrailers(res, trailers as unknown as Buffer[] | Record<string, string | string[]>)
+    if (this.#plan.grpcWeb !== undefined) res.write(this.#plan.grpcWeb.responseEnd(trailers as unknown as UpstreamTrailers))
+    else if (trailers != null) addTrailers(res, trailers as unknown as Buffer[] | Record<string, string | string[]>)
     res.end()
     this.#finish(undefined, undefined)
   }
@@ -182,6 +254,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const code = upstreamErrorCode(err)
     this.#backend?.onRequestEnd(true)
     if (!res.headersSent && this.#isRetryable(code) && this.#canRetry()) {
+      this.#trace?.attemptEnd(code, undefined)
       this.start()
       return
     }
@@ -202,16 +275,35 @@ class Exchange implements Dispatcher.DispatchHandler {
     return retryable && this.#tried.size <= upstream.config.max_retries && this.#tried.size < upstream.backends.length
   }
 
+  /** `upstream;dur=` time to the upstream's response head, `total;dur=` since the request started, in ms. */
+  #serverTiming(requestStart: number): string {
+    const at = this.#headersAt as number
+    return `upstream;dur=${(at - (this.#sentAt ?? at)).toFixed(1)}, total;dur=${(at - requestStart).toFixed(1)}`
+  }
+
   #fail(code: ErrorCode, cause: unknown): void {
     const { req, res } = this.#plan
-    if (res.headersSent) res.destroy(cause instanceof Error ? cause : undefined)
-    else sendError(req, res, code, this.#plan.requestId)
+    // A gRPC-web body cut between two messages can still end with a proper status frame.
+    const webEnd = res.headersSent
+      ? this.#plan.grpcWeb?.responseError(ERROR_CODES[code].grpc, `${ERROR_CODES[code].message} (${code})`)
+      : undefined
+    if (webEnd !== undefined) res.end(webEnd)
+    else if (res.headersSent) res.destroy(cause instanceof Error ? cause : undefined)
+    // INTERNAL means a plugin hook failed: its answer does not go through the hooks again.
+    else if (this.#plan.writeError !== undefined && code !== 'INTERNAL') {
+      this.#plan.writeError(code, (bodyBytes) => {
+        this.#errorBytes = bodyBytes
+        this.#finish(code, cause)
+      })
+      return
+    } else sendError(req, res, code, this.#plan.requestId)
     this.#finish(code, cause)
   }
 
   #finish(error: ErrorCode | undefined, cause: unknown): void {
     if (this.#done) return
     this.#done = true
+    this.#trace?.attemptEnd(error, this.#upstreamStatus)
     this.#plan.onEnd({
       status: this.#plan.res.statusCode,
       backend: this.#backend?.id,
@@ -222,7 +314,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       connectedAt: this.#connectedAt,
       headersAt: this.#headersAt,
       upstreamStatus: this.#upstreamStatus,
-      bodyBytes: this.#headersAt === undefined ? undefined : this.#bodyBytes,
+      bodyBytes: this.#headersAt === undefined ? this.#errorBytes : this.#bodyBytes,
       responseHeaders: this.#responseHeaders,
     })
   }

@@ -5,9 +5,18 @@ import type { TLSSocket } from 'node:tls'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
 import { type ErrorCode, GatewayError } from '../errors.ts'
+import { requestStart } from '../observability/request-start.ts'
 import type { PluginChain } from '../plugins/chain.ts'
 import { type ContextFacts, createRequestContext } from '../plugins/context.ts'
-import { type EndRequest, runLogPhase, runRequestPhase, runResponsePhase, runUpstreamRequestPhase } from '../plugins/run-chain.ts'
+import {
+  type EndRequest,
+  runLogPhase,
+  runRequestPhase,
+  runResponseBodyPhase,
+  runResponsePhase,
+  runUpstreamRequestPhase,
+  writeGatewayError,
+} from '../plugins/run-chain.ts'
 import type { RequestContext, UpstreamRequest } from '../plugins/types.ts'
 import type { Route as RouteMatch, RouteRequest } from '../router/types.ts'
 import type { LocationRuntime, ServerRuntime, Snapshot } from '../snapshot.ts'
@@ -15,8 +24,11 @@ import type { BalanceRequest } from '../upstream/types.ts'
 import { BodyLimit, readBody } from './body-limit.ts'
 import { isTrusted, resolveClientIp } from './client-ip.ts'
 import { type ForwardOutcome, type ForwardPlan, forward } from './forward.ts'
+import { useGrpcWeb } from './grpc-web.ts'
 import { normalizePath } from './normalize-path.ts'
 import { buildRequestHeaders, requestHost } from './request-headers.ts'
+import { proxyWebSocket } from './websocket.ts'
+import { isWebSocketConnect, isWebSocketHandshake } from './websocket-handshake.ts'
 
 /** Called once per finished request, for logs and metrics. */
 export type RequestObserver = (req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome) => void
@@ -35,6 +47,11 @@ export function handleRequest(
   const reject = (code: ErrorCode, location?: string) => rejectWith(req, res, code, (o) => observe(req, server, location, o))
   if (req.rawHeaders.length > server.maxHeaders * 2) {
     reject('HEADERS_TOO_LARGE')
+    return
+  }
+  // HTTP/2 CONNECT reaches here only as RFC 8441 extended CONNECT for a WebSocket; plain tunnels are refused.
+  if (req.method === 'CONNECT' && !isWebSocketConnect(req)) {
+    reject('METHOD_NOT_ALLOWED')
     return
   }
   const routeReq = toRouteRequest(req)
@@ -83,7 +100,8 @@ interface Routed {
 function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed: Routed): void {
   const { loc, routeReq, route, peer, clientIp, end, plugins } = routed
   const requestId = plugins?.ctx.vars.request_id
-  const reject = (code: ErrorCode) => rejectWith(req, res, code, end, requestId)
+  const reject = (code: ErrorCode) =>
+    plugins === undefined ? rejectWith(req, res, code, end, requestId) : rejectThroughChain(plugins.chain, plugins.ctx, res, code, end)
   const upstream = loc.upstream
   if (upstream === undefined) {
     reject('NO_UPSTREAM')
@@ -123,6 +141,26 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     ),
   }
   if (plugins !== undefined && !runUpstreamRequestPhase(plugins.chain, plugins.ctx, upstreamRequest, res, end)) return
+  if (isWebSocketHandshake(req, res)) {
+    proxyWebSocket({
+      req,
+      res,
+      upstream,
+      path: upstreamRequest.path,
+      headers: upstreamRequest.headers,
+      balance: { clientIp, headers: req.headers, query: routeReq.query },
+      responseEdits: loc.responseEdits,
+      via: snap.via,
+      idleTimeoutMs: loc.websocketIdleTimeoutMs,
+      onEnd: end,
+      requestId,
+      onResponse:
+        plugins === undefined || plugins.chain.response.length === 0
+          ? undefined
+          : (head) => runResponsePhase(plugins.chain, plugins.ctx, head),
+    })
+    return
+  }
   const balance: BalanceRequest = { clientIp, headers: req.headers, query: routeReq.query }
   const buffered = hasBody && loc.config.buffer_request
   const plan: ForwardPlan = {
@@ -140,12 +178,26 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     responseEdits: loc.responseEdits,
     via: snap.via,
     onEnd: end,
+    serverTiming: loc.config.server_timing ? requestStart(req) : undefined,
     requestId,
     grpc: req.httpVersionMajor === 2 && req.headers['content-type']?.startsWith('application/grpc') === true,
     onResponse:
       plugins === undefined || plugins.chain.response.length === 0
         ? undefined
         : (head) => runResponsePhase(plugins.chain, plugins.ctx, head),
+    onResponseBody:
+      plugins === undefined || plugins.chain.responseBody.length === 0
+        ? undefined
+        : (head) => runResponseBodyPhase(plugins.chain, plugins.ctx, head),
+    writeError: plugins === undefined ? undefined : (code, done) => writeGatewayError(plugins.chain, plugins.ctx, res, code, done),
+  }
+  // gRPC-web is translated as it streams, never buffered (one check for every other location).
+  if (
+    loc.config.grpc_web &&
+    useGrpcWeb(plan, hasBody ? ((plan.body as Readable | null) ?? bodyStream(req, contentLength, maxBody)) : null)
+  ) {
+    forward(plan)
+    return
   }
   if (!buffered) {
     forward(plan)
@@ -167,6 +219,14 @@ function rejectWith(req: IncomingMessage, res: ServerResponse, code: ErrorCode, 
   end({ status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined })
 }
 
+/** Answers a gateway error through the plugins' response hooks (CORS, security headers, a stale cache entry) and ends the request. */
+function rejectThroughChain(chain: PluginChain, ctx: RequestContext, res: ServerResponse, code: ErrorCode, end: EndRequest): void {
+  if (code === 'BODY_TOO_LARGE') res.setHeader('connection', 'close')
+  writeGatewayError(chain, ctx, res, code, (bodyBytes) =>
+    end({ status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined, bodyBytes }),
+  )
+}
+
 /** Runs a server's global plugins on a request no location matched; 404 when none of them answers. */
 function runGlobalsOnly(
   chain: PluginChain,
@@ -181,7 +241,7 @@ function runGlobalsOnly(
     observe(o)
     runLogPhase(chain, ctx, o)
   }
-  runRequestPhase(chain, ctx, res, () => rejectWith(req, res, 'NO_ROUTE', end, ctx.vars.request_id), end)
+  runRequestPhase(chain, ctx, res, () => rejectThroughChain(chain, ctx, res, 'NO_ROUTE', end), end)
 }
 
 function contextFacts(
@@ -221,7 +281,8 @@ function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
     host: hostOnly(requestHost(req)),
     path: normalizePath(path),
     query: q < 0 ? '' : target.slice(q + 1),
-    method: req.method as string,
+    // An RFC 8441 CONNECT is the HTTP/2 form of a WebSocket GET: routed (methods = ["GET"]) as one.
+    method: isWebSocketConnect(req) ? 'GET' : (req.method as string),
     headers: req.headers,
   }
 }

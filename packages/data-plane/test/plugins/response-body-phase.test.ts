@@ -42,11 +42,22 @@ test('returns no pipeline when no hook returns a transform', () => {
   assert.equal(runResponseBodyPhase(chain!, ctx('GET'), head()), undefined)
 })
 
-test('returns no pipeline for HEAD, 204 and 304', () => {
+test('returns no pipeline for HEAD, 1xx and 204', () => {
   const chain = compileChain(['a'], instances, logger)!
   assert.equal(runResponseBodyPhase(chain, ctx('HEAD'), head()), undefined)
   assert.equal(runResponseBodyPhase(chain, ctx('GET'), head(204)), undefined)
+  assert.equal(runResponseBodyPhase(chain, ctx('GET'), head(101)), undefined)
+})
+
+test('lets a 304 reach the hooks, which may turn it into a full response', () => {
+  const seen: number[] = []
+  const chain = compileChain(
+    ['seer'],
+    new Map([['seer', instance('seer', 1, { response_body: (_c, h) => void seen.push(h.status) })]]),
+    logger,
+  )!
   assert.equal(runResponseBodyPhase(chain, ctx('GET'), head(304)), undefined)
+  assert.deepEqual(seen, [304])
 })
 
 test('pipes several transforms in priority order', async () => {

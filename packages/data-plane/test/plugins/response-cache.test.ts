@@ -2,17 +2,21 @@
 // rules (RFC 9111 as a shared cache), table-driven.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { freshnessMs } from '../../src/plugins/cache-policy.ts'
-import { type CacheEntry, ResponseCache } from '../../src/plugins/response-cache.ts'
+import { freshnessMs, staleWindows } from '../../src/plugins/cache-policy.ts'
+import { type CacheEntry, isFresh, ResponseCache } from '../../src/plugins/response-cache.ts'
 
-const entry = (url: string, size: number, expiresAt = Number.POSITIVE_INFINITY): CacheEntry => ({
+const entry = (url: string, size: number, expiresAt = Number.POSITIVE_INFINITY, keepUntil = expiresAt): CacheEntry => ({
   url,
   status: 200,
   headers: {},
   body: Buffer.alloc(0),
   etag: undefined,
+  lastModified: undefined,
   storedAt: 0,
   expiresAt,
+  staleWhileRevalidateMs: 0,
+  staleIfErrorMs: 0,
+  keepUntil,
   initialAge: 0,
   size,
 })
@@ -32,13 +36,26 @@ test('evicts the least recently used entries past max_size, a lookup counting as
   assert.equal(cache.size, 300)
 })
 
-test('drops expired entries on lookup and on sweep', () => {
+test('drops entries past their keepUntil on lookup and on sweep', () => {
   const cache = new ResponseCache(1000)
   cache.set('a', entry('h/a', 10, 100))
   cache.set('b', entry('h/b', 10, 200))
   assert.ok(cache.get('a', 99))
   assert.equal(cache.get('a', 100), undefined)
   cache.sweep(200)
+  assert.equal(cache.size, 0)
+})
+
+test('keeps a stale entry until its keepUntil, reported as not fresh', () => {
+  const cache = new ResponseCache(1000)
+  cache.set('a', entry('h/a', 10, 100, 500))
+  const stale = cache.get('a', 300)
+  assert.ok(stale)
+  assert.equal(isFresh(stale, 300), false)
+  assert.equal(isFresh(stale, 99), true)
+  cache.sweep(499)
+  assert.equal(cache.size, 10)
+  cache.sweep(500)
   assert.equal(cache.size, 0)
 })
 
@@ -81,5 +98,20 @@ const cases: Array<[string, number, string[], boolean, number]> = [
 test('computes freshness as a shared cache', () => {
   for (const [name, status, headers, auth, expected] of cases) {
     assert.equal(freshnessMs({ status, headers }, auth, limits, NOW), expected, name)
+  }
+})
+
+const staleCases: Array<[string, string | undefined, number, number]> = [
+  ['configured defaults', undefined, 7000, 9000],
+  ['the response directives win', 'max-age=60, stale-while-revalidate=30, stale-if-error=600', 30_000, 600_000],
+  ['must-revalidate forbids stale', 'max-age=60, must-revalidate, stale-if-error=600', 0, 0],
+  ['proxy-revalidate forbids stale', 'max-age=60, proxy-revalidate', 0, 0],
+  ['s-maxage implies proxy-revalidate', 's-maxage=60, stale-if-error=600', 0, 0],
+]
+
+test('computes stale-while-revalidate and stale-if-error windows (RFC 5861)', () => {
+  for (const [name, cc, swr, sie] of staleCases) {
+    const head = { status: 200, headers: cc === undefined ? [] : ['Cache-Control', cc] }
+    assert.deepEqual(staleWindows(head, { whileRevalidateMs: 7000, ifErrorMs: 9000 }), { whileRevalidateMs: swr, ifErrorMs: sie }, name)
   }
 })

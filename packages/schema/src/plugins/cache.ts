@@ -18,12 +18,24 @@ export const CacheSchema = registerPluginSchema(
         default: [],
         description: 'request headers that are part of the key; a response varying on any other header is not stored',
       }),
+      coalesce_timeout: Duration(
+        '5s',
+        'how long a miss waits for a request already fetching the same key before going upstream itself ("0s": no coalescing)',
+      ),
+      stale_while_revalidate: Duration(
+        '0s',
+        'how long past freshness an entry is served while another request revalidates it, unless the response says stale-while-revalidate',
+      ),
+      stale_if_error: Duration(
+        '0s',
+        'how long past freshness an entry is served when the upstream fails (5xx, unreachable), unless the response says stale-if-error',
+      ),
       purge_allow: Type.Array(Type.String(), {
         default: ['127.0.0.1/32', '::1/128'],
         description: 'client IPs or CIDRs allowed to send PURGE (the URL, or a prefix ending in "*")',
       }),
     },
-    'caches GET responses in memory (Cache-Control, Expires, Vary), X-Cache HIT/MISS, PURGE from allowed IPs',
+    'caches GET responses in memory (Cache-Control, Expires, Vary, revalidation, coalescing), X-Cache, PURGE from allowed IPs',
   ),
 )
 
