@@ -6,6 +6,7 @@ import { type AcmeModeOptions, startEtcdFleetMode, startFileMode } from '@fleetg
 import { parseDuration, parseToml } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { type FlagSpec, type Flags, parseFlags, parseListenOverrides } from '../args.ts'
+import { readDebugTokens } from '../debug-tokens.ts'
 import { startDemoBackends } from '../demo-backend.ts'
 import { etcdConnection, etcdConnectionFlags } from '../etcd-flags.ts'
 import { createLogger } from '../logger.ts'
@@ -20,6 +21,10 @@ export const proxyFlags: Record<string, FlagSpec> = {
   'node-id': { type: 'string', help: 'this node id in the fleet view (default: the host name; set it when several nodes share a host)' },
   'cache-file': { type: 'string', help: 'last applied config, served when etcd is down at start' },
   'status-addr': { type: 'string', help: 'HOST:PORT of /livez, /readyz, /status, /metrics' },
+  'debug-token-file': {
+    type: 'string',
+    help: 'tokens (one a line) of /debug/cpu-profile and /debug/heap-snapshot on the status listener (or FLEETGATE_DEBUG_TOKEN)',
+  },
   listen: { type: 'string', multiple: true, help: 'SERVER=HOST:PORT overriding a server address on this node' },
   'log-level': { type: 'string', help: 'trace | debug | info | warn | error' },
   'demo-backend': { type: 'boolean', help: 'also start the built-in demo backends on 127.0.0.1:9001 and :9002' },
@@ -69,6 +74,7 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     ...(worker ? { worker } : {}),
     acme: acmeOptions(flags),
     listenOverrides: parseListenOverrides((flags.listen as string[] | undefined) ?? []),
+    debugTokens: await readDebugTokens(flags['debug-token-file'] as string | undefined),
   })
   const level = proxy.gateway.current?.config.basic.log_level
   if (level && flags['log-level'] === undefined) logger.level = level
@@ -95,6 +101,7 @@ async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
     return 2
   }
   const pollInterval = flags['poll-interval'] as string | undefined
+  const debugTokens = await readDebugTokens(flags['debug-token-file'] as string | undefined)
   let connection: ReturnType<typeof etcdConnection>
   try {
     connection = etcdConnection(flags)
@@ -117,6 +124,7 @@ async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
     ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
     ...(pollInterval ? { pollIntervalMs: parseDuration(pollInterval) } : {}),
     acme: acmeOptions(flags),
+    debugTokens,
   })
   // Signals are handled from the start: the first read of current can take a while when etcd is down,
   // and the cache may already be serving; a SIGTERM then must still drain and exit 0.

@@ -28,8 +28,19 @@ export const ServerSchema = Type.Object(
       default: 200,
       description: 'streams a client may reset per second before its connection is closed (rapid reset)',
     }),
-    tls_min_version: StringEnum(['1.2', '1.3'], { default: '1.2' }),
-    ocsp_stapling: Type.Optional(Type.Boolean()),
+    tls_min_version: StringEnum(['1.2', '1.3'], { default: '1.2', description: 'oldest TLS version accepted' }),
+    tls_max_version: Type.Optional(StringEnum(['1.2', '1.3'], { description: 'newest TLS version offered (default: 1.3)' })),
+    tls_ciphers: Type.Optional(
+      Type.String({ description: 'OpenSSL cipher list for TLS 1.2 and TLS 1.3 suites, colon-separated (default: Node defaults)' }),
+    ),
+    ocsp_stapling: Type.Optional(
+      Type.Boolean({ description: 'staple OCSP responses (default: on for certificates that name an OCSP responder)' }),
+    ),
+    tls_client_auth: StringEnum(['off', 'optional', 'required'], {
+      default: 'off',
+      description: 'ask clients for a certificate verified against tls_client_ca (mTLS)',
+    }),
+    tls_client_ca: Type.Optional(Type.String({ description: 'CA bundle client certificates are verified against, PEM inline or a path' })),
     max_header_size: Size('16kb', 'largest request head; bigger gets 431'),
     max_headers: Type.Integer({ minimum: 1, default: 100, description: 'most request headers; more gets 431' }),
     header_timeout: Duration('30s', 'time a client has to send the request head'),
