@@ -12,6 +12,11 @@
 ARG NODE_IMAGE=node:24-slim
 
 FROM ${NODE_IMAGE} AS deps
+# Only for builds behind a TLS-intercepting egress proxy: the path of a CA bundle inside the base image
+# that npm and pnpm (Node) must trust, e.g. the one scripts/docker-base-offline.sh puts in its base.
+# Unset by default (the real node:24-slim needs nothing); an ARG is an environment variable of this
+# stage's RUN steps only, so the final image does not inherit it.
+ARG NODE_EXTRA_CA_CERTS
 WORKDIR /app
 RUN npm install --global --no-audit --no-fund pnpm@10.34.9
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
@@ -32,8 +37,27 @@ RUN groupadd --system --gid 10001 fleetgate \
 WORKDIR /app
 # Owned by root and read-only to the runtime user: the process never writes its own code.
 COPY --from=deps /app /app
+# The example configs, so `docker run fleetgate:local proxy --config /app/examples/quickstart.toml
+# --demo-backend` (with --network host: quickstart listens on 127.0.0.1) works without a mount.
+COPY examples ./examples
 RUN ln -s /app/packages/cli/bin/fleetgate /usr/local/bin/fleetgate
 USER 10001:10001
+# Smoke test: load every module of the runtime packages (testkit is dev-only; main.ts would run the
+# CLI) so a production dependency missing from a package.json fails the build here instead of
+# crash-looping the container at start (`pnpm install --prod` only installs what the packages
+# declare; in the dev checkout the root devDependencies hide such a gap).
+RUN node --input-type=module -e ' \
+  import { readdirSync } from "node:fs"; \
+  let n = 0; \
+  for (const p of readdirSync("/app/packages").filter((p) => p !== "testkit")) { \
+    const src = `/app/packages/${p}/src`; \
+    for (const f of readdirSync(src, { recursive: true })) { \
+      if (!f.endsWith(".ts") || f.endsWith(".d.ts") || `${p}/${f}` === "cli/main.ts") continue; \
+      await import(`${src}/${f}`); \
+      n++; \
+    } \
+  } \
+  console.log(`${n} modules load`);'
 # 8080: the demo configs' proxy listener; 9100: data plane status (/livez /readyz /status /metrics);
 # 9180: control plane admin API.
 EXPOSE 8080 9100 9180
