@@ -36,6 +36,8 @@ export default definePlugin({
       if (buckets === undefined) return undefined
       const result = buckets.take(key, performance.now())
       if (config.headers) ctx.vars[takenVar] = result
+      // For the access log's {rate_limit}: the verdict and what was left.
+      ctx.vars.rate_limit = result.allowed ? `allowed ${result.remaining}` : 'refused'
       if (result.allowed) return undefined
       return refuse('RATE_LIMITED', 'too many requests', { 'retry-after': String(result.retryAfterS) })
     }
@@ -46,7 +48,10 @@ export default definePlugin({
         const limited = rateLimit(ctx, key)
         if (limited !== undefined || config.inflight === undefined) return limited
         const count = inflight.get(key) ?? 0
-        if (count >= config.inflight) return refuse('TOO_MANY_INFLIGHT', 'too many requests in flight', { 'retry-after': '1' })
+        if (count >= config.inflight) {
+          ctx.vars.rate_limit = 'refused inflight'
+          return refuse('TOO_MANY_INFLIGHT', 'too many requests in flight', { 'retry-after': '1' })
+        }
         inflight.set(key, count + 1)
         ctx.vars[heldVar] = key
         return undefined

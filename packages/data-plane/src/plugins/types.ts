@@ -14,6 +14,8 @@ export interface RequestVars {
   consumer?: string
   /** The plugin that answered the request itself, when one did. */
   answered_by?: string
+  /** limit: "allowed N" (N requests left in the bucket), "refused" or "refused inflight". */
+  rate_limit?: string
   /** What the cache did: HIT, MISS, REVALIDATED or STALE (the X-Cache value). */
   cache_status?: string
   [name: string]: unknown

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
 import { ERROR_CODES, type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import { type RequestTrace, traceOf } from '../observability/tracing/request-trace.ts'
-import type { BodyPipeline, ResponseHead } from '../plugins/types.ts'
+import type { BodyPipeline, RequestVars, ResponseHead } from '../plugins/types.ts'
 import type { Backend, BalanceRequest, Upstream } from '../upstream/types.ts'
 import { relayBody } from './body-relay.ts'
 import type { GrpcWebTranslation, UpstreamTrailers } from './grpc-web.ts'
@@ -50,6 +50,8 @@ export interface ForwardPlan {
 /** How an exchange ended, for logs and metrics. */
 export interface ForwardOutcome {
   status: number
+  /** The plugins' per-request variables (consumer, cache_status, rate_limit, ...), when the location has plugins. */
+  vars?: RequestVars
   backend: string | undefined
   attempts: number
   error: ErrorCode | undefined

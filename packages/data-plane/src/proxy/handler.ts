@@ -78,6 +78,7 @@ export function handleRequest(
   const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, loc.name, loc.maxBodySize))
   routed.plugins = { chain, ctx }
   routed.end = (o) => {
+    o.vars = ctx.vars
     observe(req, server, loc.name, o)
     runLogPhase(chain, ctx, o)
   }
@@ -238,6 +239,7 @@ function runGlobalsOnly(
 ): void {
   const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, undefined, Number.POSITIVE_INFINITY))
   const end: EndRequest = (o) => {
+    o.vars = ctx.vars
     observe(o)
     runLogPhase(chain, ctx, o)
   }

@@ -59,6 +59,14 @@ function json(v: LogValue): string {
   return typeof v === 'number' ? String(v) : JSON.stringify(v)
 }
 
+/** `{$name}`: any per-request variable a plugin set (strings and numbers). */
+function pluginVar(name: string): LogGetter {
+  return (e) => {
+    const v = e.outcome.vars?.[name]
+    return typeof v === 'string' || typeof v === 'number' ? v : undefined
+  }
+}
+
 /** The getter for one `{...}` token, or an error naming it. */
 function getterFor(token: string): LogGetter {
   const sigil = token[0]
@@ -66,9 +74,12 @@ function getterFor(token: string): LogGetter {
   if (sigil === '>' && rest !== '') return requestHeader(rest)
   if (sigil === '<' && rest !== '') return responseHeader(rest)
   if (sigil === '~' && rest !== '') return cookie(rest)
+  if (sigil === '$' && rest !== '') return pluginVar(rest)
   const getter = VARIABLES[token]
   if (getter === undefined) {
-    throw new Error(`unknown access_log variable {${token}}; known: ${Object.keys(VARIABLES).join(', ')}, {>header}, {<header}, {~cookie}`)
+    throw new Error(
+      `unknown access_log variable {${token}}; known: ${Object.keys(VARIABLES).join(', ')}, {>header}, {<header}, {~cookie}, {$plugin_var}`,
+    )
   }
   return getter
 }

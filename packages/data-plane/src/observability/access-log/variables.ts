@@ -57,6 +57,10 @@ function timeClf(wallClock: number): string {
   return clfText
 }
 
+function stringVar(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined
+}
+
 /**
  * The named variables of access-log formats. Times are milliseconds (3 decimals) unless the
  * name says otherwise; a variable that does not apply (no upstream, plain listener) is "-".
@@ -111,6 +115,10 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
     const name = (tls(e) as { servername?: string | false } | undefined)?.servername
     return typeof name === 'string' ? name : undefined
   },
+  // plugins (set by jwt/key_auth/basic_auth, cache and limit; "-" without those plugins)
+  consumer: (e) => stringVar(e.outcome.vars?.consumer),
+  cache_status: (e) => stringVar(e.outcome.vars?.cache_status),
+  rate_limit: (e) => stringVar(e.outcome.vars?.rate_limit),
   tls_client_subject: (e) => verifiedClientSubject(e.req.socket),
   // gateway
   server: (e) => e.server,
