@@ -1,8 +1,12 @@
 import pino, { type Logger } from 'pino'
 
-/** The process logger: JSON lines on stdout; secrets under common key names are redacted. */
-export function createLogger(level: string = process.env.FLEETGATE_LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+/**
+ * The process logger: JSON lines on stdout; secrets under common key names are redacted.
+ * `FLEETGATE_LOG_FORMAT=pretty` prints colored, human-readable lines for a terminal instead
+ * (pino-pretty in a worker thread, loaded only then).
+ */
+export function createLogger(level: string = process.env.FLEETGATE_LOG_LEVEL ?? 'info', format = process.env.FLEETGATE_LOG_FORMAT): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { pid: process.pid },
     redact: {
@@ -21,5 +25,11 @@ export function createLogger(level: string = process.env.FLEETGATE_LOG_LEVEL ?? 
       ],
       censor: '[redacted]',
     },
-  })
+  }
+  if (format === undefined || format === '' || format === 'json') return pino(options)
+  if (format !== 'pretty') throw new Error(`FLEETGATE_LOG_FORMAT must be "json" or "pretty", got "${format}"`)
+  return pino(
+    options,
+    pino.transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l' } }),
+  )
 }
