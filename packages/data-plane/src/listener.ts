@@ -199,14 +199,20 @@ export async function openListener(
             h1Connection?.call(server, s)
             s.emit('data', head)
           },
-          (s) => inner.emit('connection', s),
+          (s) => {
+            // node:http sets TCP_NODELAY in its own connection handler, which HTTP/2 sockets skip.
+            s.setNoDelay(true)
+            inner.emit('connection', s)
+          },
           rt.headerTimeoutMs,
         ),
       )
     } else {
       server.on('secureConnection', (socket: TLSSocket) => {
-        if (socket.alpnProtocol === 'h2') inner.emit('connection', socket)
-        else h1Connection?.call(server, socket)
+        if (socket.alpnProtocol === 'h2') {
+          socket.setNoDelay(true)
+          inner.emit('connection', socket)
+        } else h1Connection?.call(server, socket)
       })
     }
   }

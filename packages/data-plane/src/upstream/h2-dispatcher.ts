@@ -7,6 +7,7 @@ import {
   type IncomingHttpStatusHeader,
   type OutgoingHttpHeaders,
 } from 'node:http2'
+import { connect as connectTcp } from 'node:net'
 import type { Readable } from 'node:stream'
 import { type ConnectionOptions, connect as connectTls } from 'node:tls'
 import { Dispatcher } from 'undici'
@@ -107,13 +108,15 @@ export class H2Dispatcher extends Dispatcher {
     const { origin, connectTimeoutMs, idleTimeoutMs, tls } = this.#options
     const secure = origin.startsWith('https:')
     const url = new URL(origin)
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    const port = Number(url.port)
+    // Small frames (a gRPC call is a few of them) must not wait for Nagle's algorithm.
     const session = connectH2(origin, {
-      ...(secure
-        ? {
-            createConnection: () =>
-              connectTls({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port), ALPNProtocols: ['h2'], ...tls }),
-          }
-        : {}),
+      createConnection: () => {
+        const socket = secure ? connectTls({ host, port, ALPNProtocols: ['h2'], ...tls }) : connectTcp({ host, port })
+        socket.setNoDelay(true)
+        return socket
+      },
       settings: { enablePush: false },
     })
     const pooled: PooledSession = { session, active: 0, connected: false, failure: undefined }
