@@ -1,14 +1,24 @@
-import { createHash } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 
 /** The template beside this file: five locations, three upstreams, a regex route. */
 export const GATEWAY_TEMPLATE = new URL('./gateway.toml', import.meta.url)
 
-/** The same config with request_id + key_auth + limit + cors on the measured location. */
+/** The same config with request_id + jwt + limit + cors on the measured location (the issue's chain). */
 export const GATEWAY_PLUGINS_TEMPLATE = new URL('./gateway-plugins.toml', import.meta.url)
 
-/** The API key the plugin variant's measured URL carries (its sha256 is in the template). */
-export const BENCH_API_KEY = 'bench-key-0123456789'
+/** HMAC secret of the plugin variant's jwt plugin (a benchmark value, not a real secret). */
+export const BENCH_JWT_SECRET = 'bench-secret-0123456789abcdef0123456789'
+
+const base64url = (data: string | Buffer) => Buffer.from(data).toString('base64url')
+
+/** An HS256 token for `sub = "bench"` valid for a day: what the plugin variant's measured URL carries. */
+export function benchJwt(now = Date.now()): string {
+  const head = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))
+  const claims = base64url(JSON.stringify({ sub: 'bench', iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + 86_400 }))
+  const signature = createHmac('sha256', BENCH_JWT_SECRET).update(`${head}.${claims}`).digest('base64url')
+  return `${head}.${claims}.${signature}`
+}
 
 /** Values for the template's `{{NAME}}` placeholders. */
 export interface GatewayValues {
@@ -29,6 +39,5 @@ export function renderTemplate(template: string, values: Record<string, string>)
 
 /** The benchmark's gateway config as TOML text (`template`: the plain one by default). */
 export function renderGatewayConfig(values: GatewayValues, template: URL = GATEWAY_TEMPLATE): string {
-  const KEY_SHA256 = createHash('sha256').update(BENCH_API_KEY).digest('hex')
-  return renderTemplate(readFileSync(template, 'utf8'), { ...values, KEY_SHA256 })
+  return renderTemplate(readFileSync(template, 'utf8'), { ...values, JWT_SECRET: BENCH_JWT_SECRET })
 }

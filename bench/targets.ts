@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort } from '@fleetgate/testkit'
-import { BENCH_API_KEY, GATEWAY_PLUGINS_TEMPLATE, renderGatewayConfig } from './gateway-config.ts'
+import { benchJwt, GATEWAY_PLUGINS_TEMPLATE, renderGatewayConfig } from './gateway-config.ts'
 import { renderNginxConf, renderProxyHttp, startNginx } from './nginx.ts'
 import { startOtlpSink } from './otlp-sink.ts'
 import type { CpuPlan, Tools } from './preflight.ts'
@@ -44,8 +44,8 @@ const TRACING_RATIO = 0.01
 function fleetgate(name: string, workers: number, plugins = false, tracing = false): Target {
   const flags = workers > 1 ? ['--workers', String(workers)] : []
   const file = (plugins ? 'gateway-plugins.toml' : 'gateway.toml') + (tracing ? ` + [tracing] sampling_ratio = ${TRACING_RATIO}` : '')
-  // The plugin variant's key_auth reads the key from the query, so wrk needs no extra header.
-  const path = plugins ? `${MEASURED_PATH}?api_key=${BENCH_API_KEY}` : MEASURED_PATH
+  // The plugin variant's jwt plugin reads the token from the query, so wrk needs no extra header.
+  const path = plugins ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH
   return {
     name,
     describe: `fleetgate proxy --config ${file} ${flags.join(' ')}`.trim(),

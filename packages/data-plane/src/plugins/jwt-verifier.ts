@@ -6,8 +6,15 @@ import type { JwtKey } from './jwt-key.ts'
 /** A verified token's claims, or why it was refused (a short text safe to show the client). */
 export type JwtVerdict = { ok: true; claims: JWTPayload } | { ok: false; reason: string; keysUnavailable: boolean }
 
-/** Verifies one compact JWS; never throws, never returns the token in a reason. */
-export type JwtVerifier = (token: string) => Promise<JwtVerdict>
+/**
+ * Verifies one compact JWS; never throws, never returns the token in a reason. A token verified
+ * a moment ago answers at once (a plain verdict, not a promise).
+ */
+export type JwtVerifier = (token: string) => JwtVerdict | Promise<JwtVerdict>
+
+/** Verified tokens kept per plugin instance, and for how long at most. */
+const CACHE_MAX_TOKENS = 10_000
+const CACHE_MAX_AGE_MS = 60_000
 
 /**
  * Builds the verifier of a jwt plugin instance: signature with `key` under its algorithm
@@ -24,14 +31,37 @@ export function createJwtVerifier(config: JwtConfig, key: JwtKey, now?: () => Da
   }
   const verifyKey = key.key as Parameters<typeof jwtVerify>[1]
   const remote = typeof key.key === 'function'
-  return async (token) => {
+  const skewMs = (base.clockTolerance as number) * 1000
+  // Signature, algorithm, issuer, audience and required claims of a given token string never
+  // change, so a verified token is kept (bounded in count and age, and never past its exp) and
+  // answered without another WebCrypto job: the verification is most of the plugin's cost.
+  // A key removed from a JWKS stops accepting its cached tokens within CACHE_MAX_AGE_MS.
+  const verified = new Map<string, { verdict: JwtVerdict; until: number }>()
+  const verifyNow = async (token: string): Promise<JwtVerdict> => {
     try {
       const options = now === undefined ? base : { ...base, currentDate: now() }
       const { payload } = await jwtVerify(token, verifyKey as never, options)
-      return { ok: true, claims: payload }
+      const verdict: JwtVerdict = { ok: true, claims: payload }
+      if (now === undefined) remember(token, verdict, payload.exp)
+      return verdict
     } catch (err) {
       return refusalOf(err, remote)
     }
+  }
+  const remember = (token: string, verdict: JwtVerdict, exp: number | undefined) => {
+    const at = Date.now()
+    const until = Math.min(at + CACHE_MAX_AGE_MS, exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000 + skewMs)
+    if (until <= at) return
+    if (verified.size >= CACHE_MAX_TOKENS) verified.delete(verified.keys().next().value as string)
+    verified.set(token, { verdict, until })
+  }
+  return (token) => {
+    const hit = now === undefined ? verified.get(token) : undefined
+    if (hit !== undefined) {
+      if (Date.now() < hit.until) return hit.verdict
+      verified.delete(token)
+    }
+    return verifyNow(token)
   }
 }
 

@@ -76,7 +76,8 @@ export default definePlugin({
       request(ctx) {
         const token = tokenOf(ctx)
         if (token === undefined || token === '') return missing
-        return verify(token).then((verdict) => settle(ctx, verdict))
+        const verdict = verify(token)
+        return verdict instanceof Promise ? verdict.then((v) => settle(ctx, v)) : settle(ctx, verdict)
       },
       upstream_request(ctx, upstream) {
         if (config.hide_credentials) {

@@ -112,3 +112,37 @@ test('refuses key sources and algorithms that do not fit, at compile', () => {
   assert.deepEqual(resolveJwtKey(config({ public_key: ecPem })).algorithms, ['ES256'])
   assert.deepEqual(resolveJwtKey(config({ secret: 'x' })).algorithms, ['HS256'])
 })
+
+test('a token verified once answers at once the next time; a changed token is verified again', async () => {
+  const secret = 'cache-test-secret-0123456789abcdef'
+  const c = config({ secret })
+  const verify = verifierOf(c)
+  const token = await new SignJWT({ sub: 'carol' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret))
+  const first = verify(token)
+  assert.ok(first instanceof Promise, 'the first verification runs jose')
+  assert.equal((await first).ok, true)
+  const second = verify(token)
+  assert.ok(!(second instanceof Promise), 'the second one comes from the cache')
+  assert.equal(second.ok && second.claims.sub, 'carol')
+  // One character of the signature changed: a different string, verified (and refused) again.
+  const tampered = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`
+  const verdict = await verify(tampered)
+  assert.equal(verdict.ok, false)
+})
+
+test('a token already expired is never answered from the cache', async () => {
+  const secret = 'cache-test-secret-0123456789abcdef'
+  const verify = verifierOf(config({ secret, clock_skew: '0s' }))
+  const token = await new SignJWT({ sub: 'dave' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 5)
+    .sign(new TextEncoder().encode(secret))
+  for (let i = 0; i < 2; i++) {
+    const verdict = verify(token)
+    assert.ok(verdict instanceof Promise)
+    assert.deepEqual(await verdict, { ok: false, reason: 'token expired', keysUnavailable: false })
+  }
+})
