@@ -5,7 +5,7 @@ import { hostname } from 'node:os'
 import { type AcmeModeOptions, startEtcdFleetMode, startFileMode } from '@fleetgate/data-plane'
 import { parseDuration, parseToml } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
-import { type FlagSpec, type Flags, parseFlags, parseListenOverrides } from '../args.ts'
+import { describeFlags, type FlagSpec, type Flags, parseFlags, parseListenOverrides } from '../args.ts'
 import { readDebugTokens } from '../debug-tokens.ts'
 import { startDemoBackends } from '../demo-backend.ts'
 import { etcdConnection, etcdConnectionFlags } from '../etcd-flags.ts'
@@ -34,7 +34,10 @@ export const proxyFlags: Record<string, FlagSpec> = {
   'no-acme': { type: 'boolean', help: "place no ACME orders from this node (a fleet node still answers the fleet's challenges)" },
   'acme-ca': { type: 'string', help: 'PEM file of an extra CA trusted for the ACME directory (private CA, test CA)' },
   'acme-dir': { type: 'string', help: 'file mode: folder of issued ACME certificates and account keys (default .fleetgate/acme)' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
 }
+
+const USAGE = `usage: fleetgate proxy --config FILE.toml [flags]\n       fleetgate proxy --etcd URLS --cluster NAME [flags]\n\n${describeFlags(proxyFlags)}\n`
 
 /** ACME options from --no-acme, --acme-ca and --acme-dir. */
 function acmeOptions(flags: Flags): AcmeModeOptions {
@@ -50,9 +53,13 @@ function acmeOptions(flags: Flags): AcmeModeOptions {
 /** `fleetgate proxy`: a data plane from a config file (--config) or following a fleet in etcd (--etcd). */
 export async function proxyCommand(argv: string[]): Promise<number> {
   const { flags } = parseFlags(argv, proxyFlags)
+  if (flags.help) {
+    process.stdout.write(USAGE)
+    return 0
+  }
   const logger = createLogger(flags['log-level'] as string | undefined)
   if ((flags.config === undefined) === (flags.etcd === undefined)) {
-    process.stderr.write('fleetgate proxy: give either --config FILE.toml or --etcd URLS --cluster NAME\n')
+    process.stderr.write(`fleetgate proxy: give either --config FILE.toml or --etcd URLS --cluster NAME\n\n${USAGE}`)
     return 2
   }
   if (flags.etcd !== undefined) return await fleetProxy(flags, logger)
