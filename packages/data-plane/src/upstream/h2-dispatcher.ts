@@ -49,6 +49,9 @@ interface PooledSession {
   session: ClientHttp2Session
   active: number
   connected: boolean
+  /** ":scheme" and the default ":authority" of its requests, computed once. */
+  scheme: 'http' | 'https'
+  authority: string
   /** Why the session failed before it connected (refused, timed out): its streams fail with it. */
   failure: Error | undefined
 }
@@ -119,7 +122,14 @@ export class H2Dispatcher extends Dispatcher {
       },
       settings: { enablePush: false },
     })
-    const pooled: PooledSession = { session, active: 0, connected: false, failure: undefined }
+    const pooled: PooledSession = {
+      session,
+      active: 0,
+      connected: false,
+      scheme: secure ? 'https' : 'http',
+      authority: url.host,
+      failure: undefined,
+    }
     this.#sessions.push(pooled)
     const timer = setTimeout(() => {
       pooled.failure = new UpstreamH2Error('UND_ERR_CONNECT_TIMEOUT', `connecting to ${origin} timed out`)
@@ -233,11 +243,10 @@ class H2Exchange {
   }
 
   #requestHeaders(): OutgoingHttpHeaders {
-    const url = new URL(this.#pooled.session.originSet?.[0] ?? 'http://localhost')
     const out: OutgoingHttpHeaders = {
       [h2.HTTP2_HEADER_METHOD]: this.#opts.method,
       [h2.HTTP2_HEADER_PATH]: this.#opts.path,
-      [h2.HTTP2_HEADER_SCHEME]: url.protocol === 'https:' ? 'https' : 'http',
+      [h2.HTTP2_HEADER_SCHEME]: this.#pooled.scheme,
     }
     const flat = this.#opts.headers as string[] | null | undefined
     let authority: string | undefined
@@ -253,7 +262,7 @@ class H2Exchange {
         else out[name] = Array.isArray(existing) ? [...existing, value] : [String(existing), value]
       }
     }
-    out[h2.HTTP2_HEADER_AUTHORITY] = authority ?? url.host
+    out[h2.HTTP2_HEADER_AUTHORITY] = authority ?? this.#pooled.authority
     return out
   }
 
