@@ -1,7 +1,15 @@
 import type { X509Certificate } from 'node:crypto'
 import type { Logger } from 'pino'
 import { request } from 'undici'
-import { buildOcspRequest, type OcspAnswer, parseOcspResponse } from './ocsp-messages.ts'
+import type { OcspAnswer } from './ocsp-messages.ts'
+
+// The ASN.1 libraries cost ~4 MB of RSS: loaded with the first stapler, not with the gateway.
+let messages: Promise<typeof import('./ocsp-messages.ts')> | undefined
+const ocspMessages = () => {
+  messages ??= import('./ocsp-messages.ts')
+  return messages
+}
+
 import type { OcspStatus } from './tls-metrics.ts'
 
 /** Timing of OCSP fetches. */
@@ -73,7 +81,7 @@ export function startOcspStapler(
   logger: Logger,
   timing: OcspTiming = DEFAULT_OCSP_TIMING,
 ): OcspStapler {
-  const body = buildOcspRequest(leaf, issuer)
+  let body: Buffer | undefined
   let answer: OcspAnswer | undefined
   let status: OcspStatus | undefined
   let failures = 0
@@ -123,6 +131,8 @@ export function startOcspStapler(
   }
   const fetchOnce = async () => {
     try {
+      const { buildOcspRequest, parseOcspResponse } = await ocspMessages()
+      body ??= buildOcspRequest(leaf, issuer)
       const der = await fetchOcsp(url, body, timing.timeoutMs)
       if (!stopped) accept(parseOcspResponse(der, leaf, issuer))
     } catch (err) {
