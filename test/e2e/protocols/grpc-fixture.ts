@@ -31,8 +31,8 @@ const echoService = (grpc.loadPackageDefinition(definition) as unknown as { echo
 
 const NON_ASCII = 'données invalides ✗ 名前'
 
-/** Starts an Echo server named `name` on a free loopback port (plain h2). */
-export async function startEchoServer(name: string): Promise<EchoServer> {
+/** Starts an Echo server named `name` on a free loopback port (plain h2, or TLS with `tls`). */
+export async function startEchoServer(name: string, tls?: { certPem: string; keyPem: string }): Promise<EchoServer> {
   const requests: SeenCall[] = []
   let cancelled = 0
   const seen = (call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, text: string) => {
@@ -105,7 +105,13 @@ export async function startEchoServer(name: string): Promise<EchoServer> {
     },
   })
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(
+      '127.0.0.1:0',
+      tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }]),
+      (err, p) => (err ? reject(err) : resolve(p)),
+    ),
   )
   return {
     port,
@@ -118,6 +124,8 @@ export async function startEchoServer(name: string): Promise<EchoServer> {
 }
 
 export interface EchoClient {
+  /** The address the client connects to. */
+  readonly target: string
   unary(msg: Msg, options?: { deadlineMs?: number }): Promise<Msg>
   unaryFull(msg: Msg, md: grpc.Metadata): Promise<{ reply: Msg; headers: grpc.Metadata; trailers: grpc.Metadata }>
   serverStream(msg: Msg): Promise<Msg[]>
@@ -147,6 +155,7 @@ export function echoClient(
   const c = new Ctor(target, credentials, options) as unknown as AnyClient
   const deadline = (ms: number | undefined) => (ms === undefined ? {} : { deadline: Date.now() + ms })
   return {
+    target,
     unary: (msg, options = {}) =>
       new Promise((resolve, reject) =>
         c.Unary(msg, new grpc.Metadata(), deadline(options.deadlineMs), (err: grpc.ServiceError | null, reply: Msg) =>

@@ -193,3 +193,73 @@ locations = ["echo"]
     }
   })
 })
+
+describe('gRPC to a TLS upstream (alpn = "h2" over TLS)', () => {
+  let ca: TestCa
+  let other: TestCa
+  let backend: EchoServer
+  let gateway: GatewayProcess
+  let client: EchoClient
+
+  before(async () => {
+    ca = createTestCa()
+    other = createTestCa('another-ca')
+    const cert = ca.issue({ dns: ['backend.test'] })
+    backend = await startEchoServer('tls-backend', cert)
+    const port = await freePort()
+    gateway = await startGateway(`
+[upstreams.secure]
+addrs = ["127.0.0.1:${backend.port}"]
+alpn = "h2"
+sni = "backend.test"
+ca = "${ca.certPath}"
+
+[upstreams.untrusted]
+addrs = ["127.0.0.1:${backend.port}"]
+alpn = "h2"
+sni = "backend.test"
+ca = "${other.certPath}"
+
+[locations.secure]
+upstream = "secure"
+path = "/echo.Echo/"
+
+[locations.untrusted]
+upstream = "untrusted"
+path = "/untrusted.Echo/"
+
+[servers.h2c]
+addr = "127.0.0.1:${port}"
+h2c = true
+locations = ["secure", "untrusted"]
+`)
+    client = echoClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure())
+  })
+
+  after(async () => {
+    client?.close()
+    await gateway?.stop()
+    await backend?.stop()
+    ca?.cleanup()
+    other?.cleanup()
+  })
+
+  test('every call kind reaches a TLS backend whose certificate the upstream CA verifies', async () => {
+    assert.equal((await client.unary({ text: 'tls-up', count: 0 })).text, 'echo:tls-up')
+    assert.equal((await client.serverStream({ text: 's', count: 4 })).length, 4)
+    assert.deepEqual(await client.pingPong(['a', 'b']), ['echo:a', 'echo:b'])
+  })
+
+  test('a backend certificate from another CA fails the call as UNAVAILABLE', async () => {
+    const untrusted = echoClient(client.target, grpc.credentials.createInsecure(), 'untrusted.Echo')
+    try {
+      const err = await untrusted.unary({ text: 'x', count: 0 }).then(
+        () => assert.fail('expected an error'),
+        (e: grpc.ServiceError) => e,
+      )
+      assert.equal(err.code, grpc.status.UNAVAILABLE)
+    } finally {
+      untrusted.close()
+    }
+  })
+})
