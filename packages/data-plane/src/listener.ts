@@ -57,6 +57,15 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   )
 }
 
+/** Answers an HTTP/1.1 CONNECT with 405 and closes: Fleetgate is a reverse proxy, not a tunnel. */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  const body = `${JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', status: 405, message: 'CONNECT is not supported' } })}\n`
+  socket.on('error', () => {})
+  socket.end(
+    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: METHOD_NOT_ALLOWED\r\nconnection: close\r\n\r\n${body}`,
+  )
+}
+
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
 
 /**
@@ -161,6 +170,8 @@ export async function openListener(
           handlers.onRequest,
         ) as unknown as Server)
   server.on('clientError', onClientError)
+  // HTTP/1.1 CONNECT (a forward-proxy tunnel) is not offered; without a listener Node would drop the socket.
+  server.on('connect', refuseConnect)
   // Upgraded sockets leave Node's connection tracking (closeAllConnections): kept here for destroy().
   const upgraded = new Set<Duplex>()
   const onUpgrade = handlers.onUpgrade

@@ -225,3 +225,31 @@ locations = ["h1"]
     assert.match(stdout, /status codes: 2000 2xx/)
   })
 })
+
+describe('HTTP/1.1 CONNECT', () => {
+  let gateway: GatewayProcess
+  let port: number
+  before(async () => {
+    port = await freePort()
+    gateway = await startGateway(`
+[locations.all]
+path = "/"
+
+[servers.main]
+addr = "127.0.0.1:${port}"
+locations = ["all"]
+`)
+  })
+  after(async () => {
+    await gateway?.stop()
+  })
+
+  test('a CONNECT tunnel request gets 405 METHOD_NOT_ALLOWED, and the gateway keeps serving', async () => {
+    const res = await rawRequest(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+    assert.equal(res.status, 405)
+    assert.match(res.body.toString(), /METHOD_NOT_ALLOWED/)
+    const after = await fetch(`http://127.0.0.1:${port}/x`)
+    await after.arrayBuffer()
+    assert.equal(after.status, 502, 'the next request is served (a location without upstream answers 502)')
+  })
+})
