@@ -1,6 +1,7 @@
-import { type NodeStatus, storeKeys } from '@fleetgate/schema'
+import { type NodeFigures, type NodeStatus, storeKeys } from '@fleetgate/schema'
 import type { Store } from '@fleetgate/store'
-import type { FleetNode } from './service-types.ts'
+import { summarizeFleet } from './fleet-summary.ts'
+import type { FleetNode, FleetView } from './service-types.ts'
 
 /** How the fleet view judges staleness. */
 export interface FleetViewOptions {
@@ -14,14 +15,39 @@ export interface FleetViewOptions {
  * whose lease ended is simply absent). Values that are not a NodeStatus are skipped: a node's bad
  * report must not hide the rest of the fleet.
  */
-export async function readFleet(store: Store, options: FleetViewOptions): Promise<{ nodes: FleetNode[] }> {
-  const read = await store.getPrefix(storeKeys.nodesPrefix)
+export async function readFleet(store: Store, options: FleetViewOptions): Promise<FleetView> {
+  const [read, current] = await Promise.all([store.getPrefix(storeKeys.nodesPrefix), store.get(storeKeys.current)])
   const nodes: FleetNode[] = []
   for (const kv of read.kvs) {
     const status = parseStatus(kv.value.toString('utf8'))
     if (status) nodes.push(toFleetNode(kv.key.slice(storeKeys.nodesPrefix.length), status, options))
   }
-  return { nodes: nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }
+  nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return { nodes, summary: summarizeFleet(nodes, currentGeneration(current?.value.toString('utf8'))) }
+}
+
+function currentGeneration(text: string | undefined): number | null {
+  if (text === undefined) return null
+  try {
+    const gen = (JSON.parse(text) as { gen?: unknown }).gen
+    return typeof gen === 'number' ? gen : null
+  } catch {
+    return null
+  }
+}
+
+/** Figures of the expected shape, or undefined: a node with a malformed report is listed without them. */
+function validFigures(f: unknown): NodeFigures | undefined {
+  if (!f || typeof f !== 'object') return undefined
+  const v = f as NodeFigures
+  const numbers = [v.requests, v.gatewayErrors, v.bytesOut, v.activeRequests, v.rssBytes, v.uptimeSeconds]
+  if (!numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined
+  if (!v.responses || typeof v.responses['5xx'] !== 'number') return undefined
+  const r = v.recent
+  if (!r || typeof r.requestsPerSecond !== 'number' || typeof r.requests !== 'number' || typeof r.responses5xx !== 'number')
+    return undefined
+  if (!(r.p99Ms === null || typeof r.p99Ms === 'number')) return undefined
+  return v
 }
 
 function parseStatus(text: string): NodeStatus | undefined {
@@ -35,6 +61,7 @@ function parseStatus(text: string): NodeStatus | undefined {
 
 function toFleetNode(keyId: string, s: NodeStatus, options: FleetViewOptions): FleetNode {
   const seen = Date.parse(s.updatedAt)
+  const figures = validFigures(s.figures)
   return {
     id: s.id || keyId,
     address: s.address ?? null,
@@ -43,5 +70,6 @@ function toFleetNode(keyId: string, s: NodeStatus, options: FleetViewOptions): F
     rejected: s.rejected ? { generation: s.rejected.gen, error: s.rejected.error, at: s.rejected.at } : null,
     lastSeen: s.updatedAt,
     stale: !Number.isFinite(seen) || options.now() - seen > 3 * options.heartbeatMs,
+    ...(figures === undefined ? {} : { figures }),
   }
 }

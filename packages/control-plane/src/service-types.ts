@@ -1,4 +1,4 @@
-import type { ConfigError, ResourceKind, SingletonSection, VersionManifest } from '@fleetgate/schema'
+import type { ConfigError, NodeFigures, ResourceKind, SingletonSection, VersionManifest } from '@fleetgate/schema'
 
 /** Who is making a change (recorded as a version's author). */
 export interface Actor {
@@ -57,6 +57,35 @@ export interface FleetNode {
   rejected: { generation: number; error: string; at: string } | null
   lastSeen: string
   stale: boolean
+  /** The node's key figures from its last heartbeat (absent: the node reports none). */
+  figures?: NodeFigures
+}
+
+/**
+ * The fleet at a glance: nodes by state (as `fleetgate_control_plane_nodes` counts them) and the
+ * figures of the nodes that are not stale, summed (or the worst, for p99).
+ */
+export interface FleetSummary {
+  nodes: { total: number; current: number; behind: number; rejected: number; stale: number }
+  /** Nodes whose last heartbeat carried figures (and are not stale): the ones summed below. */
+  reporting: number
+  /** Sum of the nodes' request rates over their last heartbeat window. */
+  requestsPerSecond: number
+  /** 5xx responses / requests over those windows; null when there was no request. */
+  errorRatio5xx: number | null
+  /** The highest p99 latency of those windows, in milliseconds; null when there was no request. */
+  maxP99Ms: number | null
+  /** Cumulative requests and 5xx responses since each node started. */
+  requests: number
+  responses5xx: number
+  activeRequests: number
+  rssBytes: number
+}
+
+/** `GET /api/v1/fleet`. */
+export interface FleetView {
+  nodes: FleetNode[]
+  summary: FleetSummary
 }
 
 /** A desired resource (or singleton section) with its ETag. */
@@ -118,7 +147,7 @@ export interface ConfigService {
   restore(generation: number, author: string): Promise<PublishResult>
   /** Releases the hold (publishing desired/ if it differs). */
   release(author: string): Promise<PublishResult>
-  fleet(): Promise<{ nodes: FleetNode[] }>
+  fleet(): Promise<FleetView>
   /** Starts watching desired/ (etcdctl edits are published, debounced); fleet() reads nodes/ on demand. */
   start(): Promise<void>
   close(): Promise<void>

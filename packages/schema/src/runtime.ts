@@ -5,6 +5,7 @@
  */
 export * from './addr.ts'
 export * from './algorithm.ts'
+export * from './cache-purge.ts'
 export * from './canonical.ts'
 export * from './cidr.ts'
 export * from './did-you-mean.ts'

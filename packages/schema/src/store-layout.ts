@@ -23,6 +23,9 @@ export const storeKeys = {
   hold: 'control/hold',
   nodesPrefix: 'nodes/',
   node: (id: string) => `nodes/${id}`,
+  /** Cache purges for every data plane, each under a short lease (see cache-purge.ts). */
+  purgePrefix: 'purge/',
+  purge: (id: string) => `purge/${id}`,
 } as const
 
 /** `current`: the one key data planes watch. */
@@ -170,6 +173,45 @@ export interface NodeStatus {
   etcdConnected: boolean
   /** Last time the node wrote this value (it writes on change and every heartbeat). */
   updatedAt: string
+  /** The node's key figures at `updatedAt`; absent from nodes that predate them. */
+  figures?: NodeFigures
+}
+
+/** Responses by status class. */
+export interface StatusClassCounts {
+  '1xx': number
+  '2xx': number
+  '3xx': number
+  '4xx': number
+  '5xx': number
+}
+
+/**
+ * A node's key figures, read from its own metrics at each heartbeat: counters are cumulative since
+ * the process started; `recent` covers the window since the previous report.
+ */
+export interface NodeFigures {
+  requests: number
+  responses: StatusClassCounts
+  /** Requests the gateway answered with an error of its own (NO_ROUTE, UPSTREAM_CONNECT, ...). */
+  gatewayErrors: number
+  /** Response body bytes sent to clients. */
+  bytesOut: number
+  activeRequests: number
+  /** Resident set size of the process. */
+  rssBytes: number
+  uptimeSeconds: number
+  recent: {
+    /** Length of the window. */
+    seconds: number
+    requests: number
+    responses5xx: number
+    requestsPerSecond: number
+    /** Latency estimated from the histogram buckets of the window (null: no request in it). */
+    p50Ms: number | null
+    p99Ms: number | null
+    meanMs: number | null
+  }
 }
 
 /** `control/publish`: the last publish attempt, written by the publisher. */

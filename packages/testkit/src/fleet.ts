@@ -48,7 +48,12 @@ export interface TestFleet {
  * `fleetgate proxy --etcd` processes, each with its own status port, a free port for the
  * `main` server (`--listen main=...`) and a cache file. Nothing listens beyond 127.0.0.1.
  */
-export async function startFleet(options: { nodes: number; cluster?: string }): Promise<TestFleet> {
+export async function startFleet(options: {
+  nodes: number
+  cluster?: string
+  /** Extra flags of every `fleetgate proxy` (for example `['--heartbeat-interval', '300ms']`). */
+  nodeArgs?: readonly string[]
+}): Promise<TestFleet> {
   const dir = await mkdtemp(join(tmpdir(), 'fleetgate-fleet-'))
   const etcd = await startEtcd()
   const cluster = options.cluster ?? `test${randomBytes(3).toString('hex')}`
@@ -64,7 +69,7 @@ export async function startFleet(options: { nodes: number; cluster?: string }): 
     throw new Error(`${err.message}\n${controlPlane.output()}`)
   })
   const nodes: FleetNode[] = []
-  for (let i = 1; i <= options.nodes; i++) nodes.push(await startNode(`node${i}`, etcd.endpoint, cluster, dir))
+  for (let i = 1; i <= options.nodes; i++) nodes.push(await startNode(`node${i}`, etcd.endpoint, cluster, dir, options.nodeArgs ?? []))
   const api: TestFleet['api'] = async (method, path, body, headers = {}) => {
     const res = await fetch(`${adminUrl}/api/v1${path}`, {
       method,
@@ -106,13 +111,13 @@ export async function startFleet(options: { nodes: number; cluster?: string }): 
   }
 }
 
-async function startNode(id: string, endpoint: string, cluster: string, dir: string): Promise<FleetNode> {
+async function startNode(id: string, endpoint: string, cluster: string, dir: string, extra: readonly string[]): Promise<FleetNode> {
   const port = await freePort()
   const statusPort = await freePort()
   const cacheFile = join(dir, `${id}.cache.json`)
   const statusUrl = `http://127.0.0.1:${statusPort}`
   const args = ['proxy', '--etcd', endpoint, '--cluster', cluster, '--node-id', id, '--cache-file', cacheFile]
-  args.push('--status-addr', `127.0.0.1:${statusPort}`, '--listen', `main=127.0.0.1:${port}`)
+  args.push('--status-addr', `127.0.0.1:${statusPort}`, '--listen', `main=127.0.0.1:${port}`, ...extra)
   let proc = startProcess(FLEETGATE_BIN, args)
   const live = async () => {
     await waitFor(`${id} /livez`, async () => (await fetch(`${statusUrl}/livez`)).ok, 20_000).catch((err: Error) => {

@@ -3,6 +3,7 @@ import { AdminClient, CtlFailure, EXIT } from '../ctl/admin-client.ts'
 import { applyConfig, getConfig } from '../ctl/config-commands.ts'
 import { showDiff, showHistory } from '../ctl/history-commands.ts'
 import { release, restore, rollback, showFleet, showStatus } from '../ctl/publish-commands.ts'
+import { purgeCache } from '../ctl/purge-command.ts'
 
 /** Flags of `fleetgate ctl`. */
 export const ctlFlags: Record<string, FlagSpec> = {
@@ -11,6 +12,9 @@ export const ctlFlags: Record<string, FlagSpec> = {
   file: { type: 'string', short: 'f', help: 'apply: config file, TOML (or JSON when it ends in .json); "-" reads stdin' },
   message: { type: 'string', short: 'm', help: 'apply: version message' },
   author: { type: 'string', help: 'apply: author recorded in the version (default: the token role)' },
+  url: { type: 'string', help: 'purge: the cached URL to drop (http://host/path?query)' },
+  prefix: { type: 'string', help: 'purge: drop every cached URL under this prefix (http://host/path*)' },
+  plugin: { type: 'string', help: 'purge: only this cache instance (default: all)' },
   json: { type: 'boolean', help: 'print JSON instead of TOML or tables' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 }
@@ -27,6 +31,7 @@ commands:
   release                      release a rollback hold
   status                       the last publish attempt
   fleet                        data planes and the generation each applied
+  purge --url U | --prefix P*  drop cached responses on every data plane (--plugin NAME: one cache)
 
 exit codes: 0 ok, 1 refused (invalid config, conflict, stale ETag, not found), 2 usage error,
 3 server unreachable or authentication failure
@@ -96,6 +101,13 @@ async function runSubcommand(client: AdminClient, positionals: string[], flags: 
     case 'fleet':
       expectArgs(command, args, 0, 0)
       return await showFleet(client, { json })
+    case 'purge':
+      expectArgs(command, args, 0, 0)
+      return await purgeCache(client, {
+        ...(typeof flags.url === 'string' ? { url: flags.url } : {}),
+        ...(typeof flags.prefix === 'string' ? { prefix: flags.prefix } : {}),
+        ...(typeof flags.plugin === 'string' ? { plugin: flags.plugin } : {}),
+      })
     case undefined:
       throw usage('missing command')
     default:

@@ -30,6 +30,7 @@ export const proxyFlags: Record<string, FlagSpec> = {
   'demo-backend': { type: 'boolean', help: 'also start the built-in demo backends on 127.0.0.1:9001 and :9002' },
   workers: { type: 'string', help: 'worker processes sharing the listeners (SO_REUSEPORT); default [basic] workers' },
   'poll-interval': { type: 'string', help: 'fleet mode: anti-entropy re-read of current (default 30s)' },
+  'heartbeat-interval': { type: 'string', help: 'fleet mode: rewrite of nodes/<id> with fresh figures (default 30s)' },
   ...etcdConnectionFlags,
   'no-acme': { type: 'boolean', help: "place no ACME orders from this node (a fleet node still answers the fleet's challenges)" },
   'acme-ca': { type: 'string', help: 'PEM file of an extra CA trusted for the ACME directory (private CA, test CA)' },
@@ -108,6 +109,18 @@ async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
     return 2
   }
   const pollInterval = flags['poll-interval'] as string | undefined
+  const heartbeatInterval = flags['heartbeat-interval'] as string | undefined
+  let heartbeatIntervalMs: number | undefined
+  try {
+    heartbeatIntervalMs = heartbeatInterval === undefined ? undefined : parseDuration(heartbeatInterval)
+  } catch (err) {
+    process.stderr.write(`fleetgate proxy: --heartbeat-interval: ${(err as Error).message}\n`)
+    return 2
+  }
+  if (heartbeatIntervalMs !== undefined && heartbeatIntervalMs < 100) {
+    process.stderr.write('fleetgate proxy: --heartbeat-interval must be at least 100ms\n')
+    return 2
+  }
   const debugTokens = await readDebugTokens(flags['debug-token-file'] as string | undefined)
   let connection: ReturnType<typeof etcdConnection>
   try {
@@ -130,6 +143,7 @@ async function fleetProxy(flags: Flags, logger: Logger): Promise<number> {
     ...(flags['cache-file'] ? { cacheFile: flags['cache-file'] as string } : {}),
     ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
     ...(pollInterval ? { pollIntervalMs: parseDuration(pollInterval) } : {}),
+    ...(heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs }),
     acme: acmeOptions(flags),
     debugTokens,
   })

@@ -1,4 +1,4 @@
-import type { FleetNode, PublishResult, PublishStatus } from '@fleetgate/control-plane'
+import type { FleetNode, FleetSummary, PublishResult, PublishStatus } from '@fleetgate/control-plane'
 import type { AdminClient } from './admin-client.ts'
 import { describePublish } from './config-commands.ts'
 import { formatTable, shortTime } from './table.ts'
@@ -36,12 +36,13 @@ export async function showStatus(client: AdminClient, opts: { json: boolean }): 
   return `${lines.join('\n')}\n`
 }
 
-/** `ctl fleet`: every data plane, what it applied or rejected, and whether it is stale. */
+/** `ctl fleet`: every data plane, what it applied or rejected, whether it is stale, and its key figures. */
 export async function showFleet(client: AdminClient, opts: { json: boolean }): Promise<string> {
-  const { nodes } = await client.json<{ nodes: FleetNode[] }>({ path: '/fleet' })
-  if (opts.json) return `${JSON.stringify({ nodes }, null, 2)}\n`
+  const view = await client.json<{ nodes: FleetNode[]; summary?: FleetSummary }>({ path: '/fleet' })
+  const { nodes, summary } = view
+  if (opts.json) return `${JSON.stringify(view, null, 2)}\n`
   const table = formatTable(
-    ['NODE', 'ADDRESS', 'VERSION', 'APPLIED', 'REJECTED', 'LAST SEEN (UTC)', 'STALE'],
+    ['NODE', 'ADDRESS', 'VERSION', 'APPLIED', 'REJECTED', 'LAST SEEN (UTC)', 'STALE', 'REQ/S', '5XX', 'P99 MS', 'RSS MB'],
     nodes.map((n) => [
       n.id,
       n.address,
@@ -50,7 +51,21 @@ export async function showFleet(client: AdminClient, opts: { json: boolean }): P
       n.rejected ? `${n.rejected.generation}: ${n.rejected.error}` : null,
       shortTime(n.lastSeen),
       n.stale ? 'yes' : 'no',
+      n.figures?.recent.requestsPerSecond,
+      n.figures?.responses['5xx'],
+      n.figures?.recent.p99Ms,
+      n.figures === undefined ? null : megabytes(n.figures.rssBytes),
     ]),
   )
-  return `${table}${nodes.length} node${nodes.length === 1 ? '' : 's'}\n`
+  const count = `${nodes.length} node${nodes.length === 1 ? '' : 's'}`
+  if (summary === undefined) return `${table}${count}\n`
+  const s = summary
+  const states = `${s.nodes.current} current, ${s.nodes.behind} behind, ${s.nodes.rejected} rejected, ${s.nodes.stale} stale`
+  const ratio = s.errorRatio5xx === null ? '-' : `${(s.errorRatio5xx * 100).toFixed(2)}%`
+  const figures = `${s.requestsPerSecond} req/s, 5xx ${ratio}, max p99 ${s.maxP99Ms ?? '-'} ms, RSS ${megabytes(s.rssBytes)} MB`
+  return `${table}${count} (${states}); ${figures}\n`
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1)
 }

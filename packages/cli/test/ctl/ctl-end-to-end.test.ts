@@ -138,7 +138,11 @@ describe('fleetgate control-plane and ctl on etcd', () => {
     assert.match(status.stdout, /state: +ok\ngeneration: 3\nheld: +yes/)
     const fleet = await ctl(['fleet'])
     assert.equal(fleet.code, 0)
-    assert.equal(fleet.stdout, 'NODE  ADDRESS  VERSION  APPLIED  REJECTED  LAST SEEN (UTC)  STALE\n0 nodes\n')
+    assert.equal(
+      fleet.stdout,
+      'NODE  ADDRESS  VERSION  APPLIED  REJECTED  LAST SEEN (UTC)  STALE  REQ/S  5XX  P99 MS  RSS MB\n' +
+        '0 nodes (0 current, 0 behind, 0 rejected, 0 stale); 0 req/s, 5xx -, max p99 - ms, RSS 0.0 MB\n',
+    )
     const release = await ctl(['release'])
     assert.equal(release.code, 0, release.stderr)
     assert.match(release.stdout, /released the hold: published generation 4\n$/)

@@ -1,10 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
+import type { CachePurges } from '../cache-purges.ts'
 import type { ConfigService } from '../service-types.ts'
 import { type AdminTokens, installAuth } from './auth.ts'
 import type { AuthFailureLimits } from './auth-failure-limiter.ts'
 import { installBodyParsers } from './body-formats.ts'
+import { registerCachePurgeRoutes } from './cache-purge-routes.ts'
 import { registerConfigRoutes } from './config-routes.ts'
 import { errorBody, installErrorReplies } from './error-reply.ts'
 import { registerPublishRoutes } from './publish-routes.ts'
@@ -24,6 +26,8 @@ export interface AdminApiOptions {
   ready?: () => Promise<void>
   /** Served at `GET /metrics` without a token (like `/livez`), for Prometheus. */
   metrics?: Registry
+  /** Serves `POST /api/v1/cache/purge` (fleet-wide cache purges); without it that route is 404. */
+  cachePurges?: CachePurges
 }
 
 /** Default body limit. */
@@ -70,6 +74,7 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
       registerPublishRoutes(api, options.service)
       registerVersionRoutes(api, options.service)
       registerResourceRoutes(api, options.service)
+      if (options.cachePurges !== undefined) registerCachePurgeRoutes(api, options.cachePurges)
     },
     { prefix: '/api/v1' },
   )

@@ -2,6 +2,7 @@ import { parseListenAddr, storeKeys } from '@fleetgate/schema'
 import type { Store } from '@fleetgate/store'
 import type { FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { createCachePurges } from '../cache-purges.ts'
 import { createConfigService } from '../config-service.ts'
 import { type ControlPlaneMetrics, createControlPlaneMetrics } from '../control-plane-metrics.ts'
 import { instrumentService } from '../instrumented-service.ts'
@@ -50,6 +51,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const app = createAdminApi({
     service: instrumentService(service, metrics),
     metrics: metrics.registry,
+    cachePurges: createCachePurges(options.store),
     tokens: options.tokens,
     logger: options.logger,
     ...(options.authFailureLimits ? { authFailureLimits: options.authFailureLimits } : {}),

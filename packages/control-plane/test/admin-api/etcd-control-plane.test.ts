@@ -59,7 +59,13 @@ describe('admin API on etcd', () => {
     assert.equal(result.held, true)
     const current = JSON.parse(await etcd.etcdctl(['get', '--print-value-only', '/fleetgate/api-test/current']))
     assert.equal(current.gen, 3)
-    assert.deepEqual(await (await call('GET', '/api/v1/fleet')).json(), { nodes: [] })
+    const fleet = (await (await call('GET', '/api/v1/fleet')).json()) as {
+      nodes: unknown[]
+      summary: { nodes: { total: number }; reporting: number }
+    }
+    assert.deepEqual(fleet.nodes, [])
+    assert.equal(fleet.summary.nodes.total, 0)
+    assert.equal(fleet.summary.reporting, 0)
   })
 
   test('/readyz answers 503 while etcd is unreachable and 200 again after', async () => {

@@ -9,9 +9,11 @@ import { createGateway, type Gateway, type GatewayStatus } from '../gateway.ts'
 import { createMetrics } from '../metrics.ts'
 import { createObservability, type GatewayObservability } from '../observability/observability.ts'
 import { createApplyOutcomes } from './apply-outcomes.ts'
+import { type CachePurgeSync, startCachePurgeSync } from './cache-purge-sync.ts'
 import { applyCachedVersion, saveCachedVersion } from './cached-version.ts'
 import { type ConfigSync, startConfigSync } from './config-sync.ts'
 import { createFleetStatusListener, type FleetStatusListener } from './fleet-status-listener.ts'
+import { createNodeFigures } from './node-figures.ts'
 import { type NodeReporter, startNodeReporter } from './node-reporter.ts'
 import { createStoreConnection } from './store-connection.ts'
 
@@ -91,6 +93,7 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     connection,
     leaseTtlSeconds: o.leaseTtlSeconds ?? 15,
     heartbeatMs: o.heartbeatIntervalMs ?? 30_000,
+    figures: createNodeFigures({ totals: () => observability.totals(), activeRequests: () => gateway.activeRequests() }),
   })
   let sync: ConfigSync | undefined
   const status = (): FleetStatus => ({
@@ -129,13 +132,15 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
     },
     onRejected: (pointer, error) => outcomes.rejected(pointer, error),
   })
-  return runningProxy(o.nodeId, gateway, sync, reporter, listener, status, observability, acme)
+  const purges = await startCachePurgeSync({ store: o.store, gateway, logger })
+  return runningProxy(o.nodeId, gateway, sync, purges, reporter, listener, status, observability, acme)
 }
 
 function runningProxy(
   nodeId: string,
   gateway: Gateway,
   sync: ConfigSync,
+  purges: CachePurgeSync,
   reporter: NodeReporter,
   listener: FleetStatusListener,
   status: () => FleetStatus,
@@ -152,6 +157,7 @@ function runningProxy(
     refresh: () => sync.refresh({ retryRejected: true }),
     async stop() {
       await sync.stop()
+      await purges.stop()
       await acme.stop()
       await reporter.stop()
       await gateway.shutdown()

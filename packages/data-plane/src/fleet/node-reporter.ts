@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { NodeStatus } from '@fleetgate/schema'
+import type { NodeFigures, NodeStatus } from '@fleetgate/schema'
 import { storeKeys } from '@fleetgate/schema/runtime'
 import type { Store, StoreLease } from '@fleetgate/store'
 import type { Logger } from 'pino'
@@ -17,6 +17,8 @@ export interface NodeReporterOptions {
   leaseTtlSeconds: number
   /** How often the value is rewritten even when nothing changed (updatedAt shows the node is alive). */
   heartbeatMs: number
+  /** The node's key figures, read before each write (absent: the value carries none). */
+  figures?: () => NodeFigures
 }
 
 /** The fields of a node's status that change while it runs. */
@@ -96,6 +98,7 @@ export function startNodeReporter(o: NodeReporterOptions): NodeReporter {
       while (dirty && !stopped) {
         dirty = false
         status.updatedAt = new Date().toISOString()
+        if (o.figures) status.figures = o.figures()
         const current = await obtainLease()
         // A value that reaches the store was written while connected, whatever the local view says.
         await current.put(key, JSON.stringify({ ...status, etcdConnected: true }))

@@ -46,6 +46,20 @@ export interface HttpMetrics {
   /** The cell of (server, location, upstream), created on first use and kept across reloads. */
   cell(server: string, location: string, upstream: string): RouteCell
   record(cell: RouteCell, sample: RequestSample): void
+  /** The sums over every cell, for the fleet report (read at each heartbeat, never per request). */
+  totals(): HttpTotals
+}
+
+/** Sums of the request metrics over all cells, cumulative since the process started. */
+export interface HttpTotals {
+  /** Requests by status class (1xx..5xx). */
+  byStatusClass: number[]
+  responseBytes: number
+  /** Requests answered with an error code of the gateway's own. */
+  errors: number
+  /** Per-bucket (non-cumulative) request durations over REQUEST_BUCKETS, the last slot +Inf. */
+  durationCounts: number[]
+  durationSum: number
 }
 
 /** What the scrape-time gauges read. */
@@ -107,7 +121,27 @@ export function createHttpMetrics(registry: Registry, source: HttpMetricsSource)
       if (s.attempts > 1) cell.retries += s.attempts - 1
       if (s.error !== undefined) errors.set(s.error, (errors.get(s.error) ?? 0) + 1)
     },
+    totals: () => sumCells(cells.values(), errors),
   }
+}
+
+function sumCells(cells: Iterable<RouteCell>, errors: Map<string, number>): HttpTotals {
+  const byStatusClass = STATUS_CLASSES.map(() => 0)
+  const durationCounts = new Array<number>(REQUEST_BUCKETS.length + 1).fill(0)
+  let responseBytes = 0
+  let durationSum = 0
+  for (const c of cells) {
+    for (let i = 0; i < c.requests.length; i++) {
+      const slot = i % STATUS_CLASSES.length
+      byStatusClass[slot] = (byStatusClass[slot] as number) + (c.requests[i] as number)
+    }
+    for (let i = 0; i < durationCounts.length; i++) durationCounts[i] = (durationCounts[i] as number) + (c.duration.counts[i] as number)
+    durationSum += c.duration.sum
+    responseBytes += c.responseBytes
+  }
+  let errorCount = 0
+  for (const n of errors.values()) errorCount += n
+  return { byStatusClass, responseBytes, errors: errorCount, durationCounts, durationSum }
 }
 
 /** Counters whose values live in the cells; collect() copies them in when scraped. */

@@ -5,7 +5,7 @@ import type { ForwardOutcome } from '../proxy/forward.ts'
 import type { ServerRuntime, Snapshot } from '../snapshot.ts'
 import type { Upstream } from '../upstream/types.ts'
 import { type AccessLog, createAccessLogs } from './access-log/access-logs.ts'
-import { createHttpMetrics, type HttpMetrics, type RouteCell } from './http-metrics.ts'
+import { createHttpMetrics, type HttpMetrics, type HttpTotals, type RouteCell } from './http-metrics.ts'
 import { kRequestStart } from './request-start.ts'
 import { registerRuntimeMetrics } from './runtime-metrics.ts'
 import { traceOf } from './tracing/request-trace.ts'
@@ -25,6 +25,8 @@ export interface GatewayObservability {
   observe(req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome): void
   /** Flushes and closes the access-log files and exports the buffered spans. */
   close(): Promise<void>
+  /** The request metrics summed over all cells (for the fleet report; not for the hot path). */
+  totals(): HttpTotals
 }
 
 /** What the scrape-time gauges read from the running gateway. */
@@ -120,5 +122,6 @@ export function createObservability(options: {
     close: async () => {
       await Promise.all([accessLogs.close(), tracingSwitch.shutdown()])
     },
+    totals: () => metrics.totals(),
   }
 }

@@ -39,7 +39,8 @@ interface CacheState {
  * stale entry with an ETag or Last-Modified is revalidated upstream (a 304 refreshes it), and
  * may be served within its stale-while-revalidate / stale-if-error windows. HEAD is answered
  * from GET entries. X-Cache says HIT, MISS, REVALIDATED or STALE; PURGE of a URL (or
- * "prefix*") is allowed from purge_allow; an unsafe request that succeeds invalidates its URL.
+ * "prefix*") is allowed from purge_allow in the process that receives it; in fleet mode the admin
+ * API's POST /api/v1/cache/purge reaches every node through the `purge` capability; an unsafe request that succeeds invalidates its URL.
  * Entries live in the instance, so they survive reloads that keep its config.
  */
 export default definePlugin({
@@ -217,6 +218,9 @@ export default definePlugin({
     }
 
     return {
+      capabilities: {
+        purge: (target) => ('url' in target ? store.deleteUrl(target.url) : store.deletePrefix(target.prefix)),
+      },
       request(ctx) {
         const method = ctx.method
         if (method === 'PURGE') return purge(ctx)

@@ -13,6 +13,8 @@ export interface ChainHook<F> {
 export interface PluginChain {
   /** Instance names in run order. */
   readonly names: readonly string[]
+  /** pre_route hooks; undefined when none, so the handler pays one check (run for server globals only). */
+  readonly preRoute: readonly ChainHook<NonNullable<PluginHooks['pre_route']>>[] | undefined
   readonly request: readonly ChainHook<NonNullable<PluginHooks['request']>>[]
   readonly upstreamRequest: readonly ChainHook<NonNullable<PluginHooks['upstream_request']>>[]
   readonly responseBody: readonly ChainHook<NonNullable<PluginHooks['response_body']>>[]
@@ -45,6 +47,7 @@ export function compileChain(
   ordered.sort((a, b) => b.priority - a.priority)
   return {
     names: ordered.map((i) => i.name),
+    preRoute: orUndefined(bindPhase(ordered, 'pre_route')),
     request: bindPhase(ordered, 'request'),
     upstreamRequest: bindPhase(ordered, 'upstream_request'),
     responseBody: bindPhase(ordered, 'response_body'),
@@ -61,4 +64,8 @@ function bindPhase<P extends keyof PluginHooks>(ordered: readonly PluginInstance
     if (hook !== undefined) out.push({ name: instance.name, run: hook.bind(instance.hooks) as NonNullable<PluginHooks[P]> })
   }
   return out
+}
+
+function orUndefined<T>(hooks: T[]): T[] | undefined {
+  return hooks.length === 0 ? undefined : hooks
 }

@@ -10,6 +10,8 @@ export interface ContextFacts {
   clientIp: string
   location: string | undefined
   bodyLimit: number
+  /** Variables already set on this request (by pre_route hooks), kept for the later phases. */
+  vars?: RequestVars | undefined
 }
 
 // A symbol property rather than a WeakMap: ephemeron entries per request are a GC cost.
@@ -26,7 +28,7 @@ export function requestVars(req: IncomingMessage): Readonly<RequestVars> | undef
 
 /** Builds the context plugins see; query and cookies are parsed on first use only. */
 export function createRequestContext(req: IncomingMessage, facts: ContextFacts): RequestContext {
-  const vars: RequestVars = {}
+  const vars: RequestVars = facts.vars ?? {}
   ;(req as WithVars)[VARS] = vars
   let params: URLSearchParams | undefined
   let cookies: Map<string, string> | undefined

@@ -1,7 +1,7 @@
 import { configHash } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import type { PluginRegistry } from './registry.ts'
-import type { PluginHooks } from './types.ts'
+import type { PluginCapabilities, PluginHooks } from './types.ts'
 
 /** One `[plugins.NAME]` instance, created once and reused across reloads while its config hash holds. */
 export interface PluginInstance {
@@ -11,6 +11,8 @@ export interface PluginInstance {
   /** configHash of the instance's config: equal hashes mean the instance (and its state) is reused. */
   readonly hash: string
   readonly hooks: PluginHooks
+  /** What the instance offers outside the request path (cache purges); undefined: nothing. */
+  readonly capabilities?: PluginCapabilities | undefined
   /** Aborted when the instance is retired. */
   readonly controller: AbortController
 }
@@ -59,7 +61,7 @@ function createInstance(name: string, config: { type: string }, hash: string, re
   const controller = new AbortController()
   try {
     const hooks = definition.create(config as never, { name, logger: logger.child({ plugin: name }), signal: controller.signal })
-    return { name, type: config.type, priority: definition.priority, hash, hooks, controller }
+    return { name, type: config.type, priority: definition.priority, hash, hooks, capabilities: hooks.capabilities, controller }
   } catch (err) {
     controller.abort()
     throw new Error(`plugins.${name}: ${(err as Error).message}`, { cause: err })

@@ -4,10 +4,11 @@ import { type Duplex, pipeline } from 'node:stream'
 import { errorReply, sendError } from '../error-response.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { ForwardOutcome } from '../proxy/forward.ts'
+import { normalizePath } from '../proxy/normalize-path.ts'
 import type { PluginChain } from './chain.ts'
 import { setFlatHeader } from './flat-headers.ts'
 import { countPluginFailure, countPluginReply } from './plugin-counters.ts'
-import type { BodyPipeline, HookResult, PluginReply, RequestContext, ResponseHead, UpstreamRequest } from './types.ts'
+import type { BodyPipeline, HookResult, PluginReply, PreRouteResult, RequestContext, ResponseHead, UpstreamRequest } from './types.ts'
 
 /** Called once when a request ends (observer and log phase). */
 export type EndRequest = (outcome: ForwardOutcome) => void
@@ -56,6 +57,40 @@ export function runRequestPhase(chain: PluginChain, ctx: RequestContext, res: Se
     proceed()
   }
   step()
+}
+
+/**
+ * Runs the pre_route phase of a server's global plugins, before the router: each hook sees the
+ * path the router will see; `{ path }` changes it (normalized; a path not starting with "/" is
+ * the plugin's bug: 500), the first reply is written (through the response phases) and ends the
+ * request, a throw answers 500. Returns the path to route, or false when the request ended.
+ */
+export function runPreRoutePhase(chain: PluginChain, ctx: RequestContext, res: ServerResponse, end: EndRequest): string | false {
+  let path = ctx.path
+  for (const { name, run } of chain.preRoute ?? []) {
+    let result: PreRouteResult
+    try {
+      result = run(ctx, path)
+      if (result !== undefined && 'path' in result && (typeof result.path !== 'string' || result.path.charCodeAt(0) !== 47)) {
+        throw new Error(`pre_route returned a path that does not start with "/": ${JSON.stringify(result.path)}`)
+      }
+    } catch (err) {
+      failRequest(chain, ctx, res, name, err, end, 'pre_route')
+      return false
+    }
+    if (result === undefined) continue
+    if ('path' in result) {
+      path = normalizePath(result.path)
+      continue
+    }
+    ctx.vars.answered_by = name
+    countPluginReply(name, result)
+    writeReply(chain, ctx, res, result, (status, failure, bodyBytes) =>
+      end({ status, backend: undefined, attempts: 0, error: failure ? 'INTERNAL' : undefined, cause: failure, bodyBytes }),
+    )
+    return false
+  }
+  return path
 }
 
 /** Runs the upstream_request phase; false when a hook threw (a 500 was answered and the request ended). */
@@ -209,8 +244,16 @@ function writeTransformed(
 }
 
 /** A hook threw or rejected: a bug, answered 500 with an error id that the log line also carries. */
-function failRequest(chain: PluginChain, ctx: RequestContext, res: ServerResponse, name: string, err: unknown, end: EndRequest): void {
-  const errorId = logFailure(chain, ctx, name, 'request', err)
+function failRequest(
+  chain: PluginChain,
+  ctx: RequestContext,
+  res: ServerResponse,
+  name: string,
+  err: unknown,
+  end: EndRequest,
+  phase = 'request',
+): void {
+  const errorId = logFailure(chain, ctx, name, phase, err)
   if (!res.headersSent && !res.destroyed) res.setHeader('x-fleetgate-error-id', errorId)
   sendError(ctx.req, res, 'INTERNAL', ctx.vars.request_id)
   end({ status: 500, backend: undefined, attempts: 0, error: 'INTERNAL', cause: err })

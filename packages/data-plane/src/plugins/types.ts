@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex, Readable, Writable } from 'node:stream'
-import type { PluginConfigOf, PluginSchema } from '@fleetgate/schema'
+import type { CachePurgeTarget, PluginConfigOf, PluginSchema } from '@fleetgate/schema'
 import type { Logger } from 'pino'
 import type { ForwardOutcome } from '../proxy/forward.ts'
 
@@ -27,7 +27,7 @@ export interface RequestContext {
   readonly method: string
   /** Host without port, lower-cased. */
   readonly host: string
-  /** The normalized path, before any rewrite. */
+  /** The normalized path, as routed (after pre_route rewrites, before the location's rewrite). */
   readonly path: string
   /** The raw query string, without "?". */
   readonly query: string
@@ -79,8 +79,14 @@ export interface BodyPipeline {
 /** A hook's answer: nothing to continue, a reply to stop. */
 export type HookResult = PluginReply | undefined
 
+/** A pre_route hook's answer: nothing to continue, a reply to stop, or the path the router is to see. */
+export type PreRouteResult = PluginReply | { readonly path: string } | undefined
+
 /**
  * The hooks of one plugin instance. The phases are a closed set (see docs/plugins.md):
+ * - pre_route: a server's global plugins only, before the router matches (ctx.location is
+ *   undefined); `path` is what the router will see (after earlier pre_route rewrites). May
+ *   answer, or return `{ path }` to route (and proxy) the request as that path. Synchronous.
  * - request: after routing, before anything goes upstream; may answer (sync or async).
  * - upstream_request: edit the upstream request's headers and path.
  * - response_body: on a response that may have a body (not HEAD, 1xx, 204), before the
@@ -92,6 +98,7 @@ export type HookResult = PluginReply | undefined
  * - log: once, when the request has ended, whatever the outcome.
  */
 export interface PluginHooks {
+  pre_route?(ctx: RequestContext, path: string): PreRouteResult
   request?(ctx: RequestContext): HookResult | Promise<HookResult>
   upstream_request?(ctx: RequestContext, upstream: UpstreamRequest): void
   response_body?(ctx: RequestContext, head: ResponseHead): Duplex | undefined
@@ -101,6 +108,18 @@ export interface PluginHooks {
 
 /** A phase name; a misspelt one does not compile. */
 export type Phase = keyof PluginHooks
+
+/**
+ * Operations an instance offers outside the request path, called by the data plane itself
+ * (the fleet's cache purges), never per request. Each is optional: a plugin offers what fits.
+ */
+export interface PluginCapabilities {
+  /** Drops the cached responses of `target` (see CachePurgeTarget); returns how many went. */
+  purge?(target: CachePurgeTarget): number
+}
+
+/** What a plugin's factory returns: its hooks, and optionally its capabilities. */
+export type PluginParts = PluginHooks & { readonly capabilities?: PluginCapabilities }
 
 /** What a plugin instance gets besides its config. */
 export interface PluginEnv {
@@ -117,7 +136,7 @@ export interface PluginDefinition<S extends PluginSchema = PluginSchema> {
   readonly priority: number
   readonly schema: S
   /** Run once per instance and snapshot, never per request. Throws on a config it cannot use. */
-  create(config: PluginConfigOf<S>, env: PluginEnv): PluginHooks
+  create(config: PluginConfigOf<S>, env: PluginEnv): PluginParts
 }
 
 /** Declares a plugin type; config in `create` is typed from the schema. */

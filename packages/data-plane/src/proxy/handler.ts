@@ -11,13 +11,14 @@ import { type ContextFacts, createRequestContext } from '../plugins/context.ts'
 import {
   type EndRequest,
   runLogPhase,
+  runPreRoutePhase,
   runRequestPhase,
   runResponseBodyPhase,
   runResponsePhase,
   runUpstreamRequestPhase,
   writeGatewayError,
 } from '../plugins/run-chain.ts'
-import type { RequestContext, UpstreamRequest } from '../plugins/types.ts'
+import type { RequestContext, RequestVars, UpstreamRequest } from '../plugins/types.ts'
 import type { Route as RouteMatch, RouteRequest } from '../router/types.ts'
 import type { LocationRuntime, ServerRuntime, Snapshot } from '../snapshot.ts'
 import type { BalanceRequest } from '../upstream/types.ts'
@@ -59,13 +60,32 @@ export function handleRequest(
     reject('BAD_REQUEST')
     return
   }
-  const route = server.router.match(routeReq)
   const peer = peerAddress(req)
   const clientIp = resolveClientIp(peer, req.headers['x-forwarded-for'] as string | undefined, snap.trustedProxies)
+  if (server.plugins?.preRoute !== undefined) {
+    preRouteThenServe(snap, server, req, res, { routeReq, peer, clientIp }, observe)
+    return
+  }
+  serve(snap, server, req, res, routeReq, peer, clientIp, observe, undefined)
+}
+
+/** Routes the request, then runs its location's plugins and proxies it; `vars` were set by pre_route hooks. */
+function serve(
+  snap: Snapshot,
+  server: ServerRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeReq: RouteRequest,
+  peer: string,
+  clientIp: string,
+  observe: RequestObserver,
+  vars: RequestVars | undefined,
+): void {
+  const route = server.router.match(routeReq)
   if (route === undefined) {
     // A server's global plugins still run on a request no location takes (ping, redirect, ...).
-    if (server.plugins === undefined) reject('NO_ROUTE')
-    else runGlobalsOnly(server.plugins, req, res, routeReq, clientIp, (o) => observe(req, server, undefined, o))
+    if (server.plugins === undefined) rejectWith(req, res, 'NO_ROUTE', (o) => observe(req, server, undefined, o))
+    else runGlobalsOnly(server.plugins, req, res, routeReq, clientIp, (o) => observe(req, server, undefined, o), vars)
     return
   }
   const loc = server.locations.get(route.name) as LocationRuntime
@@ -75,7 +95,7 @@ export function handleRequest(
     proxy(snap, req, res, routed)
     return
   }
-  const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, loc.name, loc.maxBodySize))
+  const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, loc.name, loc.maxBodySize, vars))
   routed.plugins = { chain, ctx }
   routed.end = (o) => {
     o.vars = ctx.vars
@@ -83,6 +103,31 @@ export function handleRequest(
     runLogPhase(chain, ctx, o)
   }
   runRequestPhase(chain, ctx, res, () => proxy(snap, req, res, routed), routed.end)
+}
+
+/**
+ * Runs the server's global pre_route hooks before the router: one may answer (its reply goes
+ * through the globals' response phases, then their log phase) or change the path routed.
+ */
+function preRouteThenServe(
+  snap: Snapshot,
+  server: ServerRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  at: { routeReq: RouteRequest; peer: string; clientIp: string },
+  observe: RequestObserver,
+): void {
+  const globals = server.plugins as PluginChain
+  const ctx = createRequestContext(req, contextFacts(req, at.routeReq, at.clientIp, undefined, Number.POSITIVE_INFINITY))
+  const end: EndRequest = (o) => {
+    o.vars = ctx.vars
+    observe(req, server, undefined, o)
+    runLogPhase(globals, ctx, o)
+  }
+  const path = runPreRoutePhase(globals, ctx, res, end)
+  if (path === false) return
+  at.routeReq.path = path
+  serve(snap, server, req, res, at.routeReq, at.peer, at.clientIp, observe, ctx.vars)
 }
 
 /** A routed request on its way upstream. */
@@ -236,8 +281,9 @@ function runGlobalsOnly(
   routeReq: RouteRequest,
   clientIp: string,
   observe: EndRequest,
+  vars: RequestVars | undefined,
 ): void {
-  const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, undefined, Number.POSITIVE_INFINITY))
+  const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, undefined, Number.POSITIVE_INFINITY, vars))
   const end: EndRequest = (o) => {
     o.vars = ctx.vars
     observe(o)
@@ -252,8 +298,9 @@ function contextFacts(
   clientIp: string,
   location: string | undefined,
   bodyLimit: number,
+  vars?: RequestVars,
 ): ContextFacts {
-  return { host: routeReq.host, path: routeReq.path, query: routeReq.query, scheme: schemeOf(req), clientIp, location, bodyLimit }
+  return { host: routeReq.host, path: routeReq.path, query: routeReq.query, scheme: schemeOf(req), clientIp, location, bodyLimit, vars }
 }
 
 function schemeOf(req: IncomingMessage): 'http' | 'https' {
