@@ -5,7 +5,8 @@ import { sendError } from '../error-response.ts'
 import { ERROR_CODES, type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import { type RequestTrace, traceOf } from '../observability/tracing/request-trace.ts'
 import type { BodyPipeline, RequestVars, ResponseHead } from '../plugins/types.ts'
-import type { Backend, BalanceRequest, Upstream } from '../upstream/types.ts'
+import type { BalanceRequest, Upstream } from '../upstream/types.ts'
+import { BackendAttempts } from './backend-attempts.ts'
 import { relayBody } from './body-relay.ts'
 import type { GrpcWebTranslation, UpstreamTrailers } from './grpc-web.ts'
 import type { HeaderEdits } from './header-edits.ts'
@@ -79,8 +80,7 @@ class ClientGone extends Error {}
  */
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #plan: ForwardPlan
-  readonly #tried = new Set<Backend>()
-  #backend: Backend | undefined
+  readonly #attempts: BackendAttempts
   #abort: ((err?: Error) => void) | undefined
   #resume: (() => void) | undefined
   #waitingDrain = false
@@ -103,6 +103,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(plan: ForwardPlan) {
     this.#plan = plan
+    this.#attempts = new BackendAttempts(plan.upstream, plan.balance)
     this.#trace = traceOf(plan.req)
     plan.res.once('close', () => {
       // Not writableFinished: HTTP/2 compat responses report finished even when the client reset the stream.
@@ -114,21 +115,20 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   start(): void {
     const plan = this.#plan
-    const backend = plan.upstream.pick(plan.balance, this.#tried)
+    const backend = this.#attempts.start()
     if (backend === undefined) {
-      this.#fail(this.#tried.size === 0 ? 'NO_HEALTHY_BACKEND' : 'UPSTREAM_CONNECT', undefined)
+      this.#fail(this.#attempts.noBackendCode(), undefined)
       return
     }
-    this.#backend = backend
-    this.#tried.add(backend)
-    backend.onRequestStart()
     this.#sentAt = performance.now()
     backend.dispatcher.dispatch(
       {
         path: plan.path,
         method: plan.method,
         headers:
-          this.#trace === undefined ? plan.headers : this.#trace.attemptStart(plan.headers, backend, plan.upstream.name, this.#tried.size),
+          this.#trace === undefined
+            ? plan.headers
+            : this.#trace.attemptStart(plan.headers, backend, plan.upstream.name, this.#attempts.count),
         body: plan.body,
         headersTimeout: plan.upstream.readTimeoutMs,
         bodyTimeout: plan.upstream.readTimeoutMs,
@@ -210,7 +210,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   // Typed string[] by undici; at run time raw Buffers (HTTP/1.1) or an object (HTTP/2).
   onComplete(trailers: string[] | null): void {
-    this.#backend?.onRequestEnd(false)
+    this.#attempts.end(false)
     if (this.#body !== undefined) {
       // The transformed body ends first (relayBody then calls #bodyDone), then the trailers go.
       this.#trailers = trailers
@@ -244,18 +244,18 @@ class Exchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     const { res } = this.#plan
     if (err instanceof ClientGone || this.#clientGone) {
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#finish(undefined, err)
       return
     }
     if (err instanceof GatewayError) {
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#fail(err.code, err)
       return
     }
     const code = upstreamErrorCode(err)
-    this.#backend?.onRequestEnd(true)
-    if (!res.headersSent && this.#isRetryable(code) && this.#canRetry()) {
+    this.#attempts.end(true)
+    if (!res.headersSent && this.#plan.retryable && this.#isRetryable(code) && this.#attempts.mayRetry()) {
       this.#trace?.attemptEnd(code, undefined)
       this.start()
       return
@@ -270,11 +270,6 @@ class Exchange implements Dispatcher.DispatchHandler {
    */
   #isRetryable(code: ErrorCode): boolean {
     return isConnectFailure(code) || (code === 'UPSTREAM_RESET' && IDEMPOTENT.has(this.#plan.method))
-  }
-
-  #canRetry(): boolean {
-    const { retryable, upstream } = this.#plan
-    return retryable && this.#tried.size <= upstream.config.max_retries && this.#tried.size < upstream.backends.length
   }
 
   /** `upstream;dur=` time to the upstream's response head, `total;dur=` since the request started, in ms. */
@@ -308,8 +303,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#trace?.attemptEnd(error, this.#upstreamStatus)
     this.#plan.onEnd({
       status: this.#plan.res.statusCode,
-      backend: this.#backend?.id,
-      attempts: this.#tried.size,
+      backend: this.#attempts.current?.id,
+      attempts: this.#attempts.count,
       error,
       cause,
       sentAt: this.#sentAt,

@@ -6,7 +6,8 @@ import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
 import { type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import type { ResponseHead } from '../plugins/types.ts'
-import type { Backend, BalanceRequest, Upstream } from '../upstream/types.ts'
+import type { BalanceRequest, Upstream } from '../upstream/types.ts'
+import { BackendAttempts } from './backend-attempts.ts'
 import type { ForwardOutcome } from './forward.ts'
 import type { HeaderEdits } from './header-edits.ts'
 import { buildResponseHeaders } from './response-headers.ts'
@@ -48,11 +49,10 @@ class ClientGone extends Error {}
  */
 class WebSocketExchange implements Dispatcher.DispatchHandler {
   readonly #plan: WebSocketPlan
-  readonly #tried = new Set<Backend>()
+  readonly #attempts: BackendAttempts
   /** The key of the upstream handshake: the client's (HTTP/1.1), or a fresh one for an HTTP/2 client. */
   readonly #key: string | undefined
   readonly #h1Client: UpgradeResponse | undefined
-  #backend: Backend | undefined
   #abort: ((err?: Error) => void) | undefined
   #resume: (() => void) | undefined
   #waitingDrain = false
@@ -68,6 +68,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
 
   constructor(plan: WebSocketPlan) {
     this.#plan = plan
+    this.#attempts = new BackendAttempts(plan.upstream, plan.balance)
     this.#h1Client = plan.res instanceof UpgradeResponse ? plan.res : undefined
     if (this.#h1Client !== undefined) this.#key = plan.req.headers['sec-websocket-key'] as string | undefined
     else {
@@ -85,14 +86,11 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
 
   start(): void {
     const plan = this.#plan
-    const backend = plan.upstream.pick(plan.balance, this.#tried)
+    const backend = this.#attempts.start()
     if (backend === undefined) {
-      this.#fail(this.#tried.size === 0 ? 'NO_HEALTHY_BACKEND' : 'UPSTREAM_CONNECT', undefined)
+      this.#fail(this.#attempts.noBackendCode(), undefined)
       return
     }
-    this.#backend = backend
-    this.#tried.add(backend)
-    backend.onRequestStart()
     this.#sentAt = performance.now()
     backend.dispatcher.dispatch(
       {
@@ -120,7 +118,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
     const raw = (rawHeaders ?? []) as Buffer[]
     if (this.#clientGone) {
       socket.destroy()
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#finish(undefined, undefined)
     } else if (statusCode === 101 || statusCode === 200) this.#accept(statusCode, raw, socket)
     else this.#relayRefusal(statusCode, raw, socket)
@@ -133,7 +131,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
     const accept = takeHeader(headers, 'sec-websocket-accept')
     if (statusCode === 101 && (this.#key === undefined || accept !== websocketAccept(this.#key))) {
       socket.destroy()
-      this.#backend?.onRequestEnd(true)
+      this.#attempts.end(true)
       this.#fail('UPSTREAM_PROTOCOL', new Error('the upstream answered 101 with a wrong Sec-WebSocket-Accept'))
       return
     }
@@ -149,7 +147,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
       res.flushHeaders()
     } catch (err) {
       socket.destroy()
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#fail('INTERNAL', err)
       return
     }
@@ -162,7 +160,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
         : { input: client.clientSocket, output: client.clientSocket, stream: client.clientSocket }
     if (client !== undefined && client.head.length > 0) socket.write(client.head)
     openTunnel(clientSide, { input: socket, output: socket, stream: socket }, this.#plan.idleTimeoutMs, (end) => {
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#bodyBytes = end.toClient
       this.#finish(undefined, end.error)
     })
@@ -172,7 +170,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
   #relayRefusal(statusCode: number, raw: Buffer[], stream: Duplex): void {
     if (!this.#respond(statusCode, raw)) {
       stream.destroy()
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#fail('INTERNAL', new GatewayError('INTERNAL', PLUGIN_FAILED))
       return
     }
@@ -184,7 +182,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
     res.once('close', () => stream.destroy())
     stream.pipe(res)
     stream.once('close', () => {
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       if (!res.writableEnded) res.destroy()
       this.#finish(undefined, undefined)
     })
@@ -215,7 +213,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
-    this.#backend?.onRequestEnd(false)
+    this.#attempts.end(false)
     this.#plan.res.end()
     this.#finish(undefined, undefined)
   }
@@ -223,18 +221,18 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     const { res } = this.#plan
     if (err instanceof ClientGone || this.#clientGone) {
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#finish(undefined, err)
       return
     }
     if (err instanceof GatewayError) {
-      this.#backend?.onRequestEnd(false)
+      this.#attempts.end(false)
       this.#fail(err.code, err)
       return
     }
     const code = upstreamErrorCode(err)
-    this.#backend?.onRequestEnd(true)
-    if (!res.headersSent && isConnectFailure(code) && this.#canRetry()) {
+    this.#attempts.end(true)
+    if (!res.headersSent && isConnectFailure(code) && this.#attempts.mayRetry()) {
       this.start()
       return
     }
@@ -251,11 +249,6 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
     return true
   }
 
-  #canRetry(): boolean {
-    const { upstream } = this.#plan
-    return this.#tried.size <= upstream.config.max_retries && this.#tried.size < upstream.backends.length
-  }
-
   #fail(code: ErrorCode, cause: unknown): void {
     const { req, res } = this.#plan
     if (res.headersSent) res.destroy(cause instanceof Error ? cause : undefined)
@@ -268,8 +261,8 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
     this.#done = true
     this.#plan.onEnd({
       status: this.#plan.res.statusCode,
-      backend: this.#backend?.id,
-      attempts: this.#tried.size,
+      backend: this.#attempts.current?.id,
+      attempts: this.#attempts.count,
       error,
       cause,
       sentAt: this.#sentAt,
