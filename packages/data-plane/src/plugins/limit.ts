@@ -36,8 +36,8 @@ export default definePlugin({
       if (buckets === undefined) return undefined
       const result = buckets.take(key, performance.now())
       if (config.headers) ctx.vars[takenVar] = result
-      // For the access log's {rate_limit}: the verdict and what was left.
-      ctx.vars.rate_limit = result.allowed ? `allowed ${result.remaining}` : 'refused'
+      // The access log's {rate_limit} formats it only when a format asks for it.
+      ctx.vars.rate_limit = result
       if (result.allowed) return undefined
       return refuse('RATE_LIMITED', 'too many requests', { 'retry-after': String(result.retryAfterS) })
     }

@@ -3,6 +3,7 @@ import type { Duplex, Readable, Writable } from 'node:stream'
 import type { CachePurgeTarget, PluginConfigOf, PluginSchema } from '@fleetgate/schema'
 import type { Logger } from 'pino'
 import type { ForwardOutcome } from '../proxy/forward.ts'
+import type { TakeResult } from './token-buckets.ts'
 
 /**
  * Per-request variables: plugins write them, later plugins and the access log read them
@@ -14,8 +15,8 @@ export interface RequestVars {
   consumer?: string
   /** The plugin that answered the request itself, when one did. */
   answered_by?: string
-  /** limit: "allowed N" (N requests left in the bucket), "refused" or "refused inflight". */
-  rate_limit?: string
+  /** limit: the bucket's verdict (the access log shows "allowed N" or "refused"), or "refused inflight". */
+  rate_limit?: TakeResult | 'refused inflight'
   /** What the cache did: HIT, MISS, REVALIDATED or STALE (the X-Cache value). */
   cache_status?: string
   [name: string]: unknown

@@ -118,7 +118,11 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
   // plugins (set by jwt/key_auth/basic_auth, cache and limit; "-" without those plugins)
   consumer: (e) => stringVar(e.outcome.vars?.consumer),
   cache_status: (e) => stringVar(e.outcome.vars?.cache_status),
-  rate_limit: (e) => stringVar(e.outcome.vars?.rate_limit),
+  rate_limit: (e) => {
+    const v = e.outcome.vars?.rate_limit
+    if (v === undefined || typeof v === 'string') return v
+    return v.allowed ? `allowed ${v.remaining}` : 'refused'
+  },
   tls_client_subject: (e) => verifiedClientSubject(e.req.socket),
   // gateway
   server: (e) => e.server,
