@@ -1,5 +1,11 @@
 import type { BlockList } from 'node:net'
 
+/** The socket peer's address, an IPv4-mapped IPv6 address ("::ffff:10.0.0.1") as plain IPv4. */
+export function peerAddress(socket: { readonly remoteAddress?: string | undefined }): string {
+  const addr = socket.remoteAddress ?? ''
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
+}
+
 /**
  * The client address: the socket peer, unless the peer is a trusted proxy, in which case the
  * right-most X-Forwarded-For entry that is not itself trusted.

@@ -23,11 +23,11 @@ import type { Route as RouteMatch, RouteRequest } from '../router/types.ts'
 import type { LocationRuntime, ServerRuntime, Snapshot } from '../snapshot.ts'
 import type { BalanceRequest } from '../upstream/types.ts'
 import { BodyLimit, readBody } from './body-limit.ts'
-import { isTrusted, resolveClientIp } from './client-ip.ts'
+import { isTrusted, peerAddress, resolveClientIp } from './client-ip.ts'
 import { type ForwardOutcome, type ForwardPlan, forward } from './forward.ts'
 import { useGrpcWeb } from './grpc-web.ts'
-import { normalizePath } from './normalize-path.ts'
 import { buildRequestHeaders, requestHost } from './request-headers.ts'
+import { toRouteRequest } from './route-request.ts'
 import { proxyWebSocket } from './websocket.ts'
 import { isWebSocketConnect, isWebSocketHandshake } from './websocket-handshake.ts'
 
@@ -60,7 +60,7 @@ export function handleRequest(
     reject('BAD_REQUEST')
     return
   }
-  const peer = peerAddress(req)
+  const peer = peerAddress(req.socket)
   const clientIp = resolveClientIp(peer, req.headers['x-forwarded-for'] as string | undefined, snap.trustedProxies)
   if (server.plugins?.preRoute !== undefined) {
     preRouteThenServe(snap, server, req, res, { routeReq, peer, clientIp }, observe)
@@ -310,43 +310,4 @@ function schemeOf(req: IncomingMessage): 'http' | 'https' {
 /** The body to stream upstream: the request itself, or through a byte counter when chunked and limited. */
 function bodyStream(req: IncomingMessage, contentLength: string | undefined, limit: number): Readable {
   return contentLength === undefined && Number.isFinite(limit) ? req.pipe(new BodyLimit(limit)) : req
-}
-
-/** Host, path, query and method of a request, or undefined when its target is malformed. */
-function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
-  let target = req.url ?? ''
-  if (target.charCodeAt(0) !== 47 /* / */) {
-    if (!/^https?:\/\//i.test(target)) return undefined
-    try {
-      const url = new URL(target)
-      target = url.pathname + url.search
-    } catch {
-      return undefined
-    }
-  }
-  const q = target.indexOf('?')
-  const path = q < 0 ? target : target.slice(0, q)
-  return {
-    host: hostOnly(requestHost(req)),
-    path: normalizePath(path),
-    query: q < 0 ? '' : target.slice(q + 1),
-    // An RFC 8441 CONNECT is the HTTP/2 form of a WebSocket GET: routed (methods = ["GET"]) as one.
-    method: isWebSocketConnect(req) ? 'GET' : (req.method as string),
-    headers: req.headers,
-  }
-}
-
-function hostOnly(host: string | undefined): string {
-  if (host === undefined) return ''
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const end = host.indexOf(']')
-    return host.slice(0, end + 1).toLowerCase()
-  }
-  const colon = host.indexOf(':')
-  return (colon < 0 ? host : host.slice(0, colon)).toLowerCase()
-}
-
-function peerAddress(req: IncomingMessage): string {
-  const addr = req.socket.remoteAddress ?? ''
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
 }

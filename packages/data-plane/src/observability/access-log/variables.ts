@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls'
-import { resolveClientIp } from '../../proxy/client-ip.ts'
+import { peerAddress, resolveClientIp } from '../../proxy/client-ip.ts'
 import { requestHost } from '../../proxy/request-headers.ts'
 import { verifiedClientSubject } from '../../tls/client-certificate.ts'
 import type { LogEntry, LogGetter, LogValue } from './log-entry.ts'
@@ -12,8 +12,7 @@ const ms = (from: number | undefined, to: number | undefined): LogValue =>
   from === undefined || to === undefined ? undefined : Math.round((to - from) * 1000) / 1000
 
 function peer(e: LogEntry): string {
-  const addr = e.req.socket.remoteAddress ?? ''
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr
+  return peerAddress(e.req.socket)
 }
 
 function header(e: LogEntry, name: string): LogValue {

@@ -20,6 +20,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { Logger } from 'pino'
 import type { ErrorCode } from '../../errors.ts'
+import { peerAddress } from '../../proxy/client-ip.ts'
 import type { Backend } from '../../upstream/types.ts'
 import { attachTrace, type RequestTrace } from './request-trace.ts'
 
@@ -117,7 +118,6 @@ function serverAttributes(req: IncomingMessage, method: string): Attributes {
   const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''
   const portAt = host.lastIndexOf(':')
   const hasPort = portAt > host.lastIndexOf(']')
-  const peer = req.socket.remoteAddress ?? ''
   const attrs: Attributes = {
     'http.request.method': method,
     'url.path': q < 0 ? url : url.slice(0, q),
@@ -125,7 +125,7 @@ function serverAttributes(req: IncomingMessage, method: string): Attributes {
     'server.address': hasPort ? host.slice(0, portAt) : host,
     'server.port': hasPort ? Number(host.slice(portAt + 1)) : (req.socket.localPort ?? 0),
     'network.protocol.version': req.httpVersionMajor === 2 ? '2' : req.httpVersion,
-    'client.address': peer.startsWith('::ffff:') && peer.includes('.') ? peer.slice(7) : peer,
+    'client.address': peerAddress(req.socket),
   }
   const ua = req.headers['user-agent']
   if (ua !== undefined) attrs['user_agent.original'] = ua

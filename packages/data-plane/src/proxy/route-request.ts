@@ -1,0 +1,39 @@
+import type { IncomingMessage } from 'node:http'
+import type { RouteRequest } from '../router/types.ts'
+import { normalizePath } from './normalize-path.ts'
+import { requestHost } from './request-headers.ts'
+import { isWebSocketConnect } from './websocket-handshake.ts'
+
+/** Host, path, query and method of a request, or undefined when its target is malformed. */
+export function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
+  let target = req.url ?? ''
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    if (!/^https?:\/\//i.test(target)) return undefined
+    try {
+      const url = new URL(target)
+      target = url.pathname + url.search
+    } catch {
+      return undefined
+    }
+  }
+  const q = target.indexOf('?')
+  const path = q < 0 ? target : target.slice(0, q)
+  return {
+    host: hostOnly(requestHost(req)),
+    path: normalizePath(path),
+    query: q < 0 ? '' : target.slice(q + 1),
+    // An RFC 8441 CONNECT is the HTTP/2 form of a WebSocket GET: routed (methods = ["GET"]) as one.
+    method: isWebSocketConnect(req) ? 'GET' : (req.method as string),
+    headers: req.headers,
+  }
+}
+
+function hostOnly(host: string | undefined): string {
+  if (host === undefined) return ''
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']')
+    return host.slice(0, end + 1).toLowerCase()
+  }
+  const colon = host.indexOf(':')
+  return (colon < 0 ? host : host.slice(0, colon)).toLowerCase()
+}
