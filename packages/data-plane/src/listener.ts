@@ -120,8 +120,11 @@ function guardSession(session: ServerHttp2Session, limits: { resetsPerSecond: nu
         resets = 0
       }
       if (++resets > limits.resetsPerSecond && !session.closed) {
+        // GOAWAY first and the connection torn down a moment later: destroyed at once, the
+        // socket closed before the GOAWAY frame was flushed and the client never learnt why.
         session.goaway(h2.NGHTTP2_ENHANCE_YOUR_CALM)
-        session.destroy()
+        session.close()
+        setTimeout(() => session.destroy(), 1000).unref()
       }
     })
   })
