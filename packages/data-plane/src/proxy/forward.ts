@@ -5,6 +5,7 @@ import { sendError } from '../error-response.ts'
 import { ERROR_CODES, type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import { type RequestTrace, traceOf } from '../observability/tracing/request-trace.ts'
 import type { BodyPipeline, RequestVars, ResponseHead } from '../plugins/types.ts'
+import { awaitConnection, type ConnectContext, type ReuseListener } from '../upstream/connection-reuse.ts'
 import type { BalanceRequest, Upstream } from '../upstream/types.ts'
 import { BackendAttempts } from './backend-attempts.ts'
 import { relayBody } from './body-relay.ts'
@@ -61,6 +62,8 @@ export interface ForwardOutcome {
   sentAt?: number
   connectedAt?: number
   headersAt?: number
+  /** Whether the last attempt's connection had carried requests before; unknown unless a log format asks (connection-reuse.ts). */
+  reused?: boolean | undefined
   /** Status the upstream answered, and response body bytes sent to the client (after response_body transforms). */
   upstreamStatus?: number
   bodyBytes?: number
@@ -78,7 +81,7 @@ class ClientGone extends Error {}
  * in typings, native in undici 7) raw handler is used on purpose: it hands over raw header
  * buffers with no parsing, and returning false from onData is undici's backpressure.
  */
-class Exchange implements Dispatcher.DispatchHandler {
+class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
   readonly #plan: ForwardPlan
   readonly #attempts: BackendAttempts
   #abort: ((err?: Error) => void) | undefined
@@ -89,6 +92,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   #sentAt: number | undefined
   #connectedAt: number | undefined
   #headersAt: number | undefined
+  #reused: boolean | undefined
   #upstreamStatus: number | undefined
   #bodyBytes = 0
   /** Body bytes of the gateway's own error answer, when written through the plugins. */
@@ -121,6 +125,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     this.#sentAt = performance.now()
+    this.#reused = undefined
     backend.dispatcher.dispatch(
       {
         path: plan.path,
@@ -137,10 +142,15 @@ class Exchange implements Dispatcher.DispatchHandler {
     )
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err?: Error) => void, context?: ConnectContext): void {
     this.#abort = abort
     this.#connectedAt = performance.now()
     if (this.#clientGone) abort(new ClientGone('client closed the connection'))
+    else awaitConnection(this, context)
+  }
+
+  onConnectionKnown(reused: boolean): void {
+    this.#reused = reused
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
@@ -310,6 +320,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       sentAt: this.#sentAt,
       connectedAt: this.#connectedAt,
       headersAt: this.#headersAt,
+      reused: this.#reused,
       upstreamStatus: this.#upstreamStatus,
       bodyBytes: this.#headersAt === undefined ? this.#errorBytes : this.#bodyBytes,
       responseHeaders: this.#responseHeaders,

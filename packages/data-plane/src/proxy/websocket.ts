@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
 import { type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import type { ResponseHead } from '../plugins/types.ts'
+import { awaitConnection, type ConnectContext, type ReuseListener } from '../upstream/connection-reuse.ts'
 import type { BalanceRequest, Upstream } from '../upstream/types.ts'
 import { BackendAttempts } from './backend-attempts.ts'
 import type { ForwardOutcome } from './forward.ts'
@@ -47,7 +48,7 @@ class ClientGone extends Error {}
  * undici opens by itself. Whichever the two sides speak, the client gets its own protocol's
  * success answer: 101 with Connection/Upgrade/Accept, or 200 on its HTTP/2 stream.
  */
-class WebSocketExchange implements Dispatcher.DispatchHandler {
+class WebSocketExchange implements Dispatcher.DispatchHandler, ReuseListener {
   readonly #plan: WebSocketPlan
   readonly #attempts: BackendAttempts
   /** The key of the upstream handshake: the client's (HTTP/1.1), or a fresh one for an HTTP/2 client. */
@@ -61,6 +62,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
   #done = false
   #sentAt: number | undefined
   #connectedAt: number | undefined
+  #reused: boolean | undefined
   #headersAt: number | undefined
   #upstreamStatus: number | undefined
   #bodyBytes = 0
@@ -92,6 +94,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
       return
     }
     this.#sentAt = performance.now()
+    this.#reused = undefined
     backend.dispatcher.dispatch(
       {
         path: plan.path,
@@ -106,10 +109,15 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
     )
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: (err?: Error) => void, context?: ConnectContext): void {
     this.#abort = abort
     this.#connectedAt = performance.now()
     if (this.#clientGone) abort(new ClientGone('client closed the connection'))
+    else awaitConnection(this, context)
+  }
+
+  onConnectionKnown(reused: boolean): void {
+    this.#reused = reused
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
@@ -267,6 +275,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler {
       cause,
       sentAt: this.#sentAt,
       connectedAt: this.#connectedAt,
+      reused: this.#reused,
       headersAt: this.#headersAt,
       upstreamStatus: this.#upstreamStatus,
       bodyBytes: this.#headersAt === undefined ? undefined : this.#bodyBytes,

@@ -11,6 +11,7 @@ import { connect as connectTcp } from 'node:net'
 import type { Readable } from 'node:stream'
 import { type ConnectionOptions, connect as connectTls } from 'node:tls'
 import { Dispatcher } from 'undici'
+import type { ConnectContext } from './connection-reuse.ts'
 
 /** How an {@link H2Dispatcher} reaches one backend. */
 export interface H2DispatcherOptions {
@@ -38,7 +39,7 @@ class UpstreamH2Error extends Error {
 
 /** The handler callbacks the proxy implements (undici's raw handler API). */
 interface RawHandler {
-  onConnect?(abort: (err?: Error) => void): void
+  onConnect?(abort: (err?: Error) => void, context: ConnectContext): void
   onHeaders?(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean
   onData?(chunk: Buffer): boolean
   onComplete?(trailers: unknown): void
@@ -48,6 +49,8 @@ interface RawHandler {
 interface PooledSession {
   session: ClientHttp2Session
   active: number
+  /** Streams started on the session so far: the first one has a fresh connection, the others reuse it. */
+  started: number
   connected: boolean
   /** ":scheme" and the default ":authority" of its requests, computed once. */
   scheme: 'http' | 'https'
@@ -55,6 +58,9 @@ interface PooledSession {
   /** Why the session failed before it connected (refused, timed out): its streams fail with it. */
   failure: Error | undefined
 }
+
+const REUSED: ConnectContext = Object.freeze({ reused: true })
+const FRESH: ConnectContext = Object.freeze({ reused: false })
 
 /** Streams on the least busy session before another session is opened (while under maxSessions). */
 const STREAMS_BEFORE_NEW_SESSION = 16
@@ -125,6 +131,7 @@ export class H2Dispatcher extends Dispatcher {
     const pooled: PooledSession = {
       session,
       active: 0,
+      started: 0,
       connected: false,
       scheme: secure ? 'https' : 'http',
       authority: url.host,
@@ -201,7 +208,11 @@ class H2Exchange {
   start(): void {
     const { session } = this.#pooled
     this.#pooled.active++
-    this.#handler.onConnect?.((err) => this.#fail(err ?? new UpstreamH2Error('UND_ERR_ABORTED', 'request aborted'), h2.NGHTTP2_CANCEL))
+    const context = this.#pooled.started++ > 0 ? REUSED : FRESH
+    this.#handler.onConnect?.(
+      (err) => this.#fail(err ?? new UpstreamH2Error('UND_ERR_ABORTED', 'request aborted'), h2.NGHTTP2_CANCEL),
+      context,
+    )
     if (this.#done) return
     const body = this.#opts.body as Readable | Buffer | string | null | undefined
     let stream: ClientHttp2Stream

@@ -1,3 +1,4 @@
+import { trackConnectionReuse } from '../../upstream/connection-reuse.ts'
 import type { LogEntry, LogGetter, LogValue } from './log-entry.ts'
 import { cookie, requestHeader, responseHeader, VARIABLES } from './variables.ts'
 
@@ -76,6 +77,8 @@ function getterFor(token: string): LogGetter {
   if (sigil === '~' && rest !== '') return cookie(rest)
   if (sigil === '$' && rest !== '') return pluginVar(rest)
   const getter = VARIABLES[token]
+  // Its data is gathered only while a format asks for it.
+  if (token === 'upstream_reused') trackConnectionReuse()
   if (getter === undefined) {
     throw new Error(
       `unknown access_log variable {${token}}; known: ${Object.keys(VARIABLES).join(', ')}, {>header}, {<header}, {~cookie}, {$plugin_var}`,

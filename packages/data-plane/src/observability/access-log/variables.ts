@@ -105,6 +105,7 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
   upstream: (e) => e.upstream,
   upstream_addr: (e) => e.outcome.backend,
   upstream_status: (e) => e.outcome.upstreamStatus,
+  upstream_reused: (e) => (e.outcome.reused === undefined ? undefined : e.outcome.reused ? 'true' : 'false'),
   attempts: (e) => e.outcome.attempts,
   retries: (e) => Math.max(e.outcome.attempts - 1, 0),
   // TLS (empty on plain listeners)
