@@ -11,7 +11,9 @@ import { registerConfigRoutes } from './config-routes.ts'
 import { errorBody, installErrorReplies } from './error-reply.ts'
 import { registerPublishRoutes } from './publish-routes.ts'
 import { registerResourceRoutes } from './resource-routes.ts'
+import { registerUiRoutes } from './ui-routes.ts'
 import { registerVersionRoutes } from './version-routes.ts'
+import { registerWhoamiRoutes } from './whoami-routes.ts'
 
 /** Options of {@link createAdminApi}. */
 export interface AdminApiOptions {
@@ -68,11 +70,13 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
   installAuth(app, options.tokens, options.authFailureLimits)
   registerProbes(app, options.ready ?? (async () => void (await options.service.publishStatus())))
   if (options.metrics !== undefined) registerMetrics(app, options.metrics)
+  registerUiRoutes(app)
   app.register(
     async (api) => {
       registerConfigRoutes(api, options.service)
       registerPublishRoutes(api, options.service)
       registerVersionRoutes(api, options.service)
+      registerWhoamiRoutes(api)
       registerResourceRoutes(api, options.service)
       if (options.cachePurges !== undefined) registerCachePurgeRoutes(api, options.cachePurges)
     },

@@ -1,4 +1,4 @@
-import { pluginSchemas, sectionSchemas, toJsonSchema } from '@fleetgate/schema'
+import { pluginSchemas, RESOURCE_KINDS, SINGLETON_SECTIONS, sectionSchemas, toJsonSchema } from '@fleetgate/schema'
 import type { FastifyInstance } from 'fastify'
 import type { ConfigService } from '../service-types.ts'
 import { sendTable, tableBody } from './body-formats.ts'
@@ -21,9 +21,14 @@ export function registerConfigRoutes(app: FastifyInstance, service: ConfigServic
     return result.ok ? { ok: true, errors: [] } : reply.code(400).send({ ok: false, errors: result.errors })
   })
 
-  let schemas: { sections: Record<string, unknown>; plugins: Record<string, unknown> } | undefined
+  let schemas:
+    | { kinds: readonly string[]; singletons: readonly string[]; sections: Record<string, unknown>; plugins: Record<string, unknown> }
+    | undefined
   app.get('/schema', async () => {
+    // kinds have names (/{kind}/{name}); singletons are one table (/{section}).
     schemas ??= {
+      kinds: RESOURCE_KINDS,
+      singletons: SINGLETON_SECTIONS,
       sections: Object.fromEntries(Object.entries(sectionSchemas).map(([name, schema]) => [name, toJsonSchema(schema)])),
       plugins: Object.fromEntries(Object.entries(pluginSchemas).map(([type, schema]) => [type, toJsonSchema(schema)])),
     }
