@@ -5,6 +5,7 @@ import type { Config } from '@fleetgate/schema'
 import { runStepsCooperatively } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { sendError } from './error-response.ts'
+import { tuneHeapForProxying } from './heap-tuning.ts'
 import { type Listener, listenerKind, openListener } from './listener.ts'
 import type { GatewayObservability } from './observability/observability.ts'
 import { abortInstances, droppedInstances, type PluginInstance } from './plugins/instances.ts'
@@ -95,6 +96,7 @@ function answerAcmeChallenge(req: IncomingMessage, res: ServerResponse, lookup: 
 
 /** Creates a gateway with no config applied (not ready) and no listeners. */
 export function createGateway(options: GatewayOptions): Gateway {
+  tuneHeapForProxying()
   const { logger } = options
   const listenOverrides = options.listenOverrides ?? new Map<string, string>()
   const observability = options.observability
