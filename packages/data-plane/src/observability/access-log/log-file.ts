@@ -22,7 +22,7 @@ export interface LogFile {
   close(): Promise<void>
 }
 
-/** Bytes buffered before a write is issued; a quiet log is flushed every FLUSH_MS anyway. */
+/** Characters gathered before they are handed to the file; a quiet log is flushed every FLUSH_MS anyway. */
 const MIN_WRITE = 32 * 1024
 const FLUSH_MS = 1000
 /** Beyond this much unwritten data (a stalled disk), lines are dropped rather than held in memory. */
@@ -35,10 +35,12 @@ const MAX_BUFFER = 16 * 1024 * 1024
  */
 export function openLogFile(path: string, rotation: Rotation, onError: (err: Error) => void): LogFile {
   const toStdout = path === '-'
+  // Lines are gathered here and handed over MIN_WRITE at a time: sonic-boom measures the byte
+  // length of its whole pending string on every write, which per line cost ~7 µs (a 32-128 KB
+  // string flattened each time); per batch it is nothing.
   const dest = pino.destination({
     dest: toStdout ? 1 : path,
     sync: false,
-    minLength: MIN_WRITE,
     maxWrite: 4 * MIN_WRITE,
     maxLength: MAX_BUFFER,
     mkdir: !toStdout,
@@ -46,6 +48,13 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
   let failed = false
   let closed = false
   let size = 0
+  let pending = ''
+  const handOver = () => {
+    if (pending === '') return
+    const batch = pending
+    pending = ''
+    if (!failed) dest.write(batch)
+  }
   // Rotation waits for the first open: renaming a file that does not exist yet would fail.
   let rotating = true
   dest.once('ready', () => {
@@ -55,7 +64,9 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
   let midnight: NodeJS.Timeout | undefined
   // sonic-boom's own periodicFlush would write to fd -1 after a failed open and throw from a timer.
   const flusher = setInterval(() => {
-    if (!failed && !closed && (dest as unknown as { fd: number }).fd >= 0) dest.flush()
+    if (failed || closed || (dest as unknown as { fd: number }).fd < 0) return
+    handOver()
+    dest.flush()
   }, FLUSH_MS).unref()
   dest.on('error', (err: Error) => {
     if (failed) return
@@ -82,6 +93,7 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
     rotating = true
     try {
       // What is buffered belongs to the file being set aside.
+      handOver()
       await new Promise<void>((resolve) => dest.flush(() => resolve()))
       lastStamp = Math.max(Date.now(), lastStamp + 1)
       await rename(path, `${path}.${stamp(lastStamp)}`)
@@ -109,7 +121,8 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
   return {
     write(line) {
       if (failed || closed) return
-      dest.write(line)
+      pending += line
+      if (pending.length >= MIN_WRITE) handOver()
       size += line.length
       if (maxBytes !== undefined && size >= maxBytes && !rotating) void rotate()
     },
@@ -121,6 +134,7 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
       if (closed) return Promise.resolve()
       closed = true
       clearInterval(flusher)
+      handOver()
       if (failed || toStdout) {
         if (!failed) dest.flush()
         return Promise.resolve()
