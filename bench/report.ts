@@ -11,8 +11,11 @@ export type TargetResult =
       wrk: WrkResult
       idleRssKb: number
       peakRssKb: number
-      /** Busy percent of the proxy's core and of the load core during the measured run. */
-      cpu: { proxy: number; load: number }
+      /**
+       * Busy percent of the proxy's core and of the load core during the measured run, and the
+       * proxy processes' own CPU time per request (µs).
+       */
+      cpu: { proxy: number; load: number; usPerRequest: number }
       note?: string
     }
   | { name: string; describe: string; status: 'failed'; error: string }
@@ -52,10 +55,10 @@ function comparison(r: Measured, base: Measured | undefined): [string, string] {
 }
 
 function row(r: TargetResult, base: Measured | undefined): string {
-  if (r.status !== 'ok') return `| ${r.name} | ${r.status} | – | – | – | – | – | – | – | – |`
+  if (r.status !== 'ok') return `| ${r.name} | ${r.status} | – | – | – | – | – | – | – | – | – |`
   const [ratio, p99Delta] = comparison(r, base)
   const w = r.wrk
-  return `| ${r.name} | ${rps(w.requestsPerSec)} | ${ms(w.p50Ms)} | ${ms(w.p99Ms)} | ${mb(r.peakRssKb)} | ${mb(r.idleRssKb)} | ${errorCell(w)} | ${ratio} | ${p99Delta} | ${Math.round(r.cpu.proxy)} / ${Math.round(r.cpu.load)} |`
+  return `| ${r.name} | ${rps(w.requestsPerSec)} | ${ms(w.p50Ms)} | ${ms(w.p99Ms)} | ${mb(r.peakRssKb)} | ${mb(r.idleRssKb)} | ${errorCell(w)} | ${ratio} | ${p99Delta} | ${Math.round(r.cpu.proxy)} / ${Math.round(r.cpu.load)} | ${Math.round(r.cpu.usPerRequest)} |`
 }
 
 function scalingLine(results: TargetResult[]): string | undefined {
@@ -84,8 +87,8 @@ export function renderReport(results: TargetResult[], meta: ReportMeta): string 
     `- Node ${meta.node}; ${meta.nginx}; ${meta.wrk}`,
     `- Load: \`wrk -t${meta.threads} -c${meta.connections} -d${meta.durationS}s --latency\` after a ${meta.warmupS} s warm-up; backend: nginx \`return 200\` with ~100 bytes of JSON`,
     '',
-    `| target | req/s | p50 (ms) | p99 (ms) | peak RSS (MB) | idle RSS (MB) | errors | req/s vs ${meta.baseline} | p99 Δ vs ${meta.baseline} (ms) | CPU % proxy / load core |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| target | req/s | p50 (ms) | p99 (ms) | peak RSS (MB) | idle RSS (MB) | errors | req/s vs ${meta.baseline} | p99 Δ vs ${meta.baseline} (ms) | CPU % proxy / load core | proxy CPU µs/req |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map((r) => row(r, base)),
   ]
   const scaling = scalingLine(results)

@@ -47,6 +47,30 @@ export function readGroupRssKb(pgid: number): number {
   return total
 }
 
+/** utime + stime in clock ticks from a /proc/PID/stat line. */
+export function parseStatCpuTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // After "pid (comm) ": state is field 0, utime field 11, stime field 12.
+  return Number(fields[11]) + Number(fields[12])
+}
+
+/**
+ * CPU time (user + system, in clock ticks, 100 a second on Linux) used so far by the processes of
+ * group `pgid`, wrapper shells left out. Diffed around a run, it is the proxy's own cost, whoever
+ * else shares its core.
+ */
+export function readGroupCpuTicks(pgid: number): number {
+  let total = 0
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = readProc(`/proc/${entry}/stat`)
+    if (stat === undefined) continue
+    if (parseStatPgrp(stat) !== pgid || isWrapperShell(entry)) continue
+    total += parseStatCpuTicks(stat)
+  }
+  return total
+}
+
 /** A running RSS sampler; `stop` returns the highest total seen, in kB. */
 export interface RssSampler {
   stop(): number

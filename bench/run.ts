@@ -10,7 +10,7 @@ import { findTools, pinSelf, planCpus, type Tools, toolVersion } from './preflig
 import { interruption, stopAll, stopEverythingOnExit } from './processes.ts'
 import { waitUntilServing } from './readiness.ts'
 import { type ReportMeta, renderReport, type TargetResult, writeReport } from './report.ts'
-import { readGroupRssKb, startRssSampler } from './rss.ts'
+import { readGroupCpuTicks, readGroupRssKb, startRssSampler } from './rss.ts'
 import { type BenchSettings, readSettings, WRK_THREADS } from './settings.ts'
 import { allTargets, BASELINE, type Target, type TargetContext } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
@@ -43,12 +43,16 @@ async function measure(target: Target, ctx: TargetContext, settings: BenchSettin
     await load(ctx, settings, started.url, settings.warmupS)
     log(`${name}: measuring ${settings.durationS} s`)
     const cpuBefore = readCpuTimes()
+    const ticksBefore = readGroupCpuTicks(started.process.pid)
     const wrk = await load(ctx, settings, started.url, settings.durationS)
+    const ticksAfter = readGroupCpuTicks(started.process.pid)
     const cpuAfter = readCpuTimes()
     const peakRssKb = sampler.stop()
     const cpu = {
       proxy: busyPercent(cpuBefore, cpuAfter, Number(ctx.cpus.proxy)),
       load: busyPercent(cpuBefore, cpuAfter, Number(ctx.cpus.load)),
+      // Clock ticks are 10 ms: over a 10 s run at thousands of requests/s the error is under 1 %.
+      usPerRequest: wrk.requests > 0 ? ((ticksAfter - ticksBefore) * 10_000) / wrk.requests : 0,
     }
     const note = started.process.hasExited() ? 'the process exited during the run' : undefined
     log(`${name}: ${Math.round(wrk.requestsPerSec)} req/s, p99 ${wrk.p99Ms.toFixed(2)} ms`)

@@ -41,9 +41,24 @@ function repoBin(ctx: TargetContext, name: string): string {
 /** Sampling ratio of the tracing target: the figure the issue's "under 5% at 1%" is about. */
 const TRACING_RATIO = 0.01
 
-function fleetgate(name: string, workers: number, plugins = false, tracing = false): Target {
+/** What a fleetgate target adds to gateway.toml. */
+interface FleetgateVariant {
+  workers?: number
+  /** gateway-plugins.toml: request_id + jwt + limit + cors on the measured location. */
+  plugins?: boolean
+  /** `[tracing]` at TRACING_RATIO to a local OTLP sink. */
+  tracing?: boolean
+  /** A `combined` access log to a file and the status listener serving /metrics. */
+  logs?: boolean
+}
+
+function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
+  const { workers = 1, plugins = false, tracing = false, logs = false } = variant
   const flags = workers > 1 ? ['--workers', String(workers)] : []
-  const file = (plugins ? 'gateway-plugins.toml' : 'gateway.toml') + (tracing ? ` + [tracing] sampling_ratio = ${TRACING_RATIO}` : '')
+  const file =
+    (plugins ? 'gateway-plugins.toml' : 'gateway.toml') +
+    (tracing ? ` + [tracing] sampling_ratio = ${TRACING_RATIO}` : '') +
+    (logs ? ' + access_log = "combined" to a file, [metrics] addr' : '')
   // The plugin variant's jwt plugin reads the token from the query, so wrk needs no extra header.
   const path = plugins ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH
   return {
@@ -56,6 +71,11 @@ function fleetgate(name: string, workers: number, plugins = false, tracing = fal
       let text = plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values)
       // Spans go to a local OTLP/HTTP sink that drops them.
       if (tracing) text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${TRACING_RATIO}\n`
+      if (logs) {
+        // The server table is the last one in the template: its keys can be appended.
+        text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(ctx.dir, `${name}-access.log`))}\n`
+        text += `\n[metrics]\naddr = "127.0.0.1:${await freePort()}"\n`
+      }
       writeFileSync(config, text)
       // Several workers share the listener by reusePort; on this layout they can use both cores.
       const cpus = workers > 1 ? ctx.cpus.both : ctx.cpus.proxy
@@ -97,11 +117,12 @@ export const BASELINE = 'undici-minimal'
 /** Every target in run order; the multi-worker gateway is opt-in because its flag may not exist yet. */
 export function allTargets(): { target: Target; optIn?: string }[] {
   return [
-    { target: fleetgate('fleetgate', 1) },
-    { target: fleetgate('fleetgate-plugins', 1, true) },
-    { target: fleetgate('fleetgate-tracing', 1, false, true) },
+    { target: fleetgate('fleetgate') },
+    { target: fleetgate('fleetgate-plugins', { plugins: true }) },
+    { target: fleetgate('fleetgate-tracing', { tracing: true }) },
+    { target: fleetgate('fleetgate-logs', { logs: true }) },
     { target: undiciMinimal },
     { target: nginxProxy },
-    { target: fleetgate('fleetgate --workers 2', 2), optIn: 'BENCH_WORKERS=1' },
+    { target: fleetgate('fleetgate --workers 2', { workers: 2 }), optIn: 'BENCH_WORKERS=1' },
   ]
 }

@@ -1,0 +1,107 @@
+// Profiles one fleetgate variant under the benchmark's load and prints where its CPU goes:
+//   node_modules/.bin/node bench/profile.ts [plain|plugins|logs] [seconds]   (PLUGINS=rid,cors: part of the chain)
+// The gateway runs with --cpu-prof on the proxy core, wrk and an nginx backend on the other;
+// the .cpuprofile is written to bench/results/ and summarised by self time, top functions first.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { freePort } from '@fleetgate/testkit'
+import { benchJwt, GATEWAY_PLUGINS_TEMPLATE, renderGatewayConfig } from './gateway-config.ts'
+import { startBackend } from './nginx.ts'
+import { findTools, planCpus } from './preflight.ts'
+import { startProcess, stopAll } from './processes.ts'
+import { waitUntilServing } from './readiness.ts'
+import { MEASURED_PATH } from './settings.ts'
+import { parseWrkOutput, runWrk } from './wrk.ts'
+
+interface ProfileNode {
+  id: number
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  children?: number[]
+}
+interface CpuProfile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+const variant = process.argv[2] ?? 'plain'
+const seconds = Number(process.argv[3] ?? 10)
+if (!['plain', 'plugins', 'logs'].includes(variant)) throw new Error(`unknown variant ${variant}: plain, plugins or logs`)
+
+const repoRoot = new URL('..', import.meta.url).pathname
+const tools = findTools()
+const cpus = planCpus()
+const dir = mkdtempSync(join(tmpdir(), 'fleetgate-profile-'))
+const outDir = join(repoRoot, 'bench/results')
+mkdirSync(outDir, { recursive: true })
+
+try {
+  const backend = await startBackend(tools, join(dir, 'nginx'), cpus.load)
+  const port = await freePort()
+  const values = { LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${backend.port}` }
+  let text = variant === 'plugins' ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values)
+  // PLUGINS=rid,cors keeps only those plugins of the chain on the measured location.
+  const only = process.env.PLUGINS
+  if (variant === 'plugins' && only !== undefined) {
+    text = text.replace(/^plugins = \[.*\]$/m, `plugins = ${JSON.stringify(only.split(',').filter(Boolean))}`)
+  }
+  if (variant === 'logs') text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(dir, 'access.log'))}\n`
+  const config = join(dir, 'gateway.toml')
+  writeFileSync(config, text)
+  const profDir = join(dir, 'prof')
+  const node = join(repoRoot, 'node_modules/node/bin/node')
+  const main = join(repoRoot, 'packages/cli/src/main.ts')
+  // NODE_FLAGS="--trace-gc" adds flags to the gateway's node.
+  const extra = (process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  const heapSnapshot = process.env.HEAP_SNAPSHOT === '1'
+  if (heapSnapshot) extra.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${outDir}`)
+  const args = ['-c', cpus.proxy, node, ...extra, '--cpu-prof', `--cpu-prof-dir=${profDir}`, main, 'proxy', '--config', config]
+  const gateway = startProcess('gateway', tools.taskset, args, { cwd: repoRoot })
+  const url = `http://127.0.0.1:${port}${variant === 'plugins' ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH}`
+  await waitUntilServing(gateway, url, 20_000)
+  // The same warm-up as the benchmark, so the profile shows optimised code.
+  await runWrk(tools, { url, cpus: cpus.load, threads: 1, connections: 50, durationS: 3 })
+  // HEAP_SNAPSHOT=1: a heap snapshot one second before the load ends, into bench/results.
+  const snapshotWritten = heapSnapshot ? sleep((seconds - 1) * 1000).then(() => void process.kill(gateway.pid, 'SIGUSR2')) : undefined
+  const wrk = parseWrkOutput(await runWrk(tools, { url, cpus: cpus.load, threads: 1, connections: 50, durationS: seconds }))
+  await snapshotWritten
+  await gateway.stop(10_000)
+  if (extra.length > 0) writeFileSync(join(outDir, `profile-${variant}.out`), gateway.output())
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
+  if (file === undefined) throw new Error('the gateway wrote no profile')
+  const raw = readFileSync(join(profDir, file), 'utf8')
+  const saved = join(outDir, `profile-${variant}.cpuprofile`)
+  writeFileSync(saved, raw)
+  summarise(JSON.parse(raw) as CpuProfile, wrk.requests)
+  process.stdout.write(`${Math.round(wrk.requestsPerSec)} req/s; profile: ${saved}\n`)
+} finally {
+  await stopAll()
+}
+
+/** Self time per function (µs per request), top 40, and per file. */
+function summarise(profile: CpuProfile, requests: number): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map<number, number>()
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i] as number
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+  }
+  const byFunction = new Map<string, number>()
+  const byFile = new Map<string, number>()
+  let total = 0
+  for (const [id, us] of self) {
+    const frame = (byId.get(id) as ProfileNode).callFrame
+    const file = frame.url.replace(/^.*\/(node_modules\/\.pnpm\/[^/]+|packages\/[^/]+\/src)\//, '$1/').replace(/^node:/, 'node:')
+    const key = `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us)
+    byFile.set(file || frame.functionName, (byFile.get(file || frame.functionName) ?? 0) + us)
+    total += us
+  }
+  const per = (us: number) => (us / requests).toFixed(2).padStart(7)
+  process.stdout.write(`${requests} requests, ${per(total)} µs of samples per request (idle included)\n\nby function (µs/request):\n`)
+  for (const [k, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 40)) process.stdout.write(`${per(us)}  ${k}\n`)
+  process.stdout.write('\nby file:\n')
+  for (const [k, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) process.stdout.write(`${per(us)}  ${k}\n`)
+}
