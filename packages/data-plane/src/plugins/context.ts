@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { queryParam } from './query-param.ts'
 import type { RequestContext, RequestVars } from './types.ts'
 
 /** The facts a request context is built from (the handler has them after routing). */
@@ -26,11 +27,10 @@ export function requestVars(req: IncomingMessage): Readonly<RequestVars> | undef
   return (req as WithVars)[VARS]
 }
 
-/** Builds the context plugins see; query and cookies are parsed on first use only. */
+/** Builds the context plugins see; query parameters are found on demand, cookies parsed on first use. */
 export function createRequestContext(req: IncomingMessage, facts: ContextFacts): RequestContext {
   const vars: RequestVars = facts.vars ?? {}
   ;(req as WithVars)[VARS] = vars
-  let params: URLSearchParams | undefined
   let cookies: Map<string, string> | undefined
   return {
     req,
@@ -48,9 +48,7 @@ export function createRequestContext(req: IncomingMessage, facts: ContextFacts):
       return Array.isArray(value) ? value.join(', ') : value
     },
     queryParam(name) {
-      if (facts.query === '') return undefined
-      params ??= new URLSearchParams(facts.query)
-      return params.get(name) ?? undefined
+      return facts.query === '' ? undefined : queryParam(facts.query, name)
     },
     cookie(name) {
       cookies ??= parseCookies(req.headers.cookie)

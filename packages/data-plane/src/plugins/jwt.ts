@@ -3,8 +3,8 @@ import type { JWTPayload } from 'jose'
 import { removeFlatHeader } from './flat-headers.ts'
 import { resolveJwtKey } from './jwt-key.ts'
 import { createJwtVerifier, type JwtVerdict } from './jwt-verifier.ts'
+import { stripQueryParam } from './query-param.ts'
 import { refuse } from './refusal.ts'
-import { stripQueryParam } from './strip-query-param.ts'
 import { definePlugin, type HookResult, type PluginReply, type RequestContext } from './types.ts'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/

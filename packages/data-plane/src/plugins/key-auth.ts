@@ -1,8 +1,8 @@
 import { hash, timingSafeEqual } from 'node:crypto'
 import { KeyAuthSchema } from '@fleetgate/schema'
 import { removeFlatHeader, setFlatHeader } from './flat-headers.ts'
+import { stripQueryParam } from './query-param.ts'
 import { refuse } from './refusal.ts'
-import { stripQueryParam } from './strip-query-param.ts'
 import { definePlugin } from './types.ts'
 
 // One-shot hashing: no Hash object per request.

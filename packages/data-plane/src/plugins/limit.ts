@@ -28,6 +28,7 @@ export default definePlugin({
       env.signal.addEventListener('abort', () => clearInterval(timer), { once: true })
     }
     const inflight = new Map<string, number>()
+    const limitHeader = String(burst)
     // Per-request state in the context's vars under this instance's own names (no WeakMap per request).
     const takenVar = `limit.${env.name}.taken`
     const heldVar = `limit.${env.name}.held`
@@ -59,7 +60,7 @@ export default definePlugin({
       response(ctx, head) {
         const result = ctx.vars[takenVar] as TakeResult | undefined
         if (result === undefined) return
-        setFlatHeader(head.headers, 'RateLimit-Limit', String(burst))
+        setFlatHeader(head.headers, 'RateLimit-Limit', limitHeader)
         setFlatHeader(head.headers, 'RateLimit-Remaining', String(result.remaining))
         setFlatHeader(head.headers, 'RateLimit-Reset', String(result.resetS))
       },
