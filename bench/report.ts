@@ -78,7 +78,7 @@ function notes(results: TargetResult[]): string[] {
 }
 
 /** The whole report as Markdown: conditions, the table, ratios vs the baseline, scaling, failures. */
-export function renderReport(results: TargetResult[], meta: ReportMeta): string {
+export function renderReport(results: TargetResult[], meta: ReportMeta, rounds: string[] = []): string {
   const base = results.find((r): r is Measured => r.name === meta.baseline && r.status === 'ok')
   const lines = [
     `# Fleetgate benchmark (${meta.date})`,
@@ -91,6 +91,7 @@ export function renderReport(results: TargetResult[], meta: ReportMeta): string 
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map((r) => row(r, base)),
   ]
+  if (rounds.length > 0) lines.push('', 'With several rounds, each row above is the round with the median req/s.', '', ...rounds)
   const scaling = scalingLine(results)
   if (scaling) lines.push('', scaling)
   const extra = notes(results)

@@ -10,6 +10,7 @@ import { findTools, pinSelf, planCpus, type Tools, toolVersion } from './preflig
 import { interruption, stopAll, stopEverythingOnExit } from './processes.ts'
 import { waitUntilServing } from './readiness.ts'
 import { type ReportMeta, renderReport, type TargetResult, writeReport } from './report.ts'
+import { medianRuns, roundsSection } from './rounds.ts'
 import { readGroupCpuTicks, readGroupRssKb, startRssSampler } from './rss.ts'
 import { type BenchSettings, readSettings, WRK_THREADS } from './settings.ts'
 import { allTargets, BASELINE, type Target, type TargetContext } from './targets.ts'
@@ -109,17 +110,23 @@ async function main(): Promise<number> {
     const backend = await startBackend(tools, join(dir, 'nginx-backend'), cpus.load)
     log(`backend: nginx on 127.0.0.1:${backend.port} (pid ${backend.process.pid})`)
     const ctx: TargetContext = { tools, cpus, dir, repoRoot, backendPort: backend.port }
-    const results: TargetResult[] = []
-    for (const target of run) {
-      interruption.throwIfAborted()
-      results.push(await measure(target, ctx, settings))
+    const rounds: TargetResult[][] = []
+    for (let i = 0; i < settings.rounds; i++) {
+      if (settings.rounds > 1) log(`round ${i + 1} of ${settings.rounds}`)
+      const round: TargetResult[] = []
+      for (const target of run) {
+        interruption.throwIfAborted()
+        round.push(await measure(target, ctx, settings))
+      }
+      rounds.push(round)
     }
     interruption.throwIfAborted()
-    const markdown = renderReport([...results, ...skipped], collectMeta(tools, ctx, settings))
+    const results = medianRuns(rounds)
+    const markdown = renderReport([...results, ...skipped], collectMeta(tools, ctx, settings), roundsSection(rounds))
     process.stdout.write(`\n${markdown}`)
     writeReport(resultsPath, markdown)
     log(`report written to ${resultsPath}`)
-    return results.some((r) => r.status === 'failed') ? 1 : 0
+    return rounds.some((round) => round.some((r) => r.status === 'failed')) ? 1 : 0
   } finally {
     await stopAll()
     rmSync(dir, { recursive: true, force: true })

@@ -10,6 +10,8 @@ export interface BenchSettings {
   workers: boolean
   /** Only these targets when BENCH_TARGETS is set (comma separated names). */
   only: string[] | undefined
+  /** Times the whole target list is run, interleaved (BENCH_ROUNDS, default 1). */
+  rounds: number
 }
 
 /** wrk runs single-threaded: on the one load core, more threads would only contend. */
@@ -26,7 +28,7 @@ function positiveNumber(name: string, fallback: number, max: number): number {
   return value
 }
 
-/** Reads BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_WORKERS and BENCH_TARGETS; throws on nonsense. */
+/** Reads BENCH_DURATION, BENCH_CONNECTIONS, BENCH_WARMUP, BENCH_WORKERS, BENCH_TARGETS and BENCH_ROUNDS; throws on nonsense. */
 export function readSettings(): BenchSettings {
   const only = process.env.BENCH_TARGETS?.split(',')
     .map((s) => s.trim())
@@ -37,5 +39,6 @@ export function readSettings(): BenchSettings {
     warmupS: positiveNumber('BENCH_WARMUP', 3, 60),
     workers: process.env.BENCH_WORKERS === '1',
     only: only && only.length > 0 ? only : undefined,
+    rounds: positiveNumber('BENCH_ROUNDS', 1, 50),
   }
 }
