@@ -1,5 +1,5 @@
 // Profiles one fleetgate variant under the benchmark's load and prints where its CPU goes:
-//   node_modules/.bin/node bench/profile.ts [plain|plugins|logs] [seconds]   (PLUGINS=rid,cors: part of the chain)
+//   node_modules/.bin/node bench/profile.ts [plain|plugins|logs|tracing] [seconds]   (PLUGINS=rid,cors: part of the chain)
 // The gateway runs with --cpu-prof on the proxy core, wrk and an nginx backend on the other;
 // the .cpuprofile is written to bench/results/ and summarised by self time, top functions first.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from '@fleetgate/testkit'
 import { benchJwt, GATEWAY_PLUGINS_TEMPLATE, renderGatewayConfig } from './gateway-config.ts'
 import { startBackend } from './nginx.ts'
+import { startOtlpSink } from './otlp-sink.ts'
 import { findTools, planCpus } from './preflight.ts'
 import { startProcess, stopAll } from './processes.ts'
 import { waitUntilServing } from './readiness.ts'
@@ -28,7 +29,7 @@ interface CpuProfile {
 
 const variant = process.argv[2] ?? 'plain'
 const seconds = Number(process.argv[3] ?? 10)
-if (!['plain', 'plugins', 'logs'].includes(variant)) throw new Error(`unknown variant ${variant}: plain, plugins or logs`)
+if (!['plain', 'plugins', 'logs', 'tracing'].includes(variant)) throw new Error(`unknown variant ${variant}: plain, plugins, logs or tracing`)
 
 const repoRoot = new URL('..', import.meta.url).pathname
 const tools = findTools()
@@ -47,6 +48,7 @@ try {
   if (variant === 'plugins' && only !== undefined) {
     text = text.replace(/^plugins = \[.*\]$/m, `plugins = ${JSON.stringify(only.split(',').filter(Boolean))}`)
   }
+  if (variant === 'tracing') text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = 0.01\n`
   if (variant === 'logs') text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(dir, 'access.log'))}\n`
   const config = join(dir, 'gateway.toml')
   writeFileSync(config, text)
@@ -64,7 +66,7 @@ try {
   // The same warm-up as the benchmark, so the profile shows optimised code.
   await runWrk(tools, { url, cpus: cpus.load, threads: 1, connections: 50, durationS: 3 })
   // HEAP_SNAPSHOT=1: a heap snapshot one second before the load ends, into bench/results.
-  const snapshotWritten = heapSnapshot ? sleep((seconds - 1) * 1000).then(() => void process.kill(gateway.pid, 'SIGUSR2')) : undefined
+  const snapshotWritten = heapSnapshot || process.env.SIGNAL_AT_END === '1' ? sleep((seconds - 1) * 1000).then(() => void process.kill(gateway.pid, 'SIGUSR2')) : undefined
   const wrk = parseWrkOutput(await runWrk(tools, { url, cpus: cpus.load, threads: 1, connections: 50, durationS: seconds }))
   await snapshotWritten
   await gateway.stop(10_000)

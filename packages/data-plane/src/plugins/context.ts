@@ -27,34 +27,57 @@ export function requestVars(req: IncomingMessage): Readonly<RequestVars> | undef
   return (req as WithVars)[VARS]
 }
 
-/** Builds the context plugins see; query parameters are found on demand, cookies parsed on first use. */
+/**
+ * What plugins see of a request: one object per request, its methods on the prototype (a
+ * closure per method and request would be three more objects for the collector); query
+ * parameters are found on demand, cookies parsed on first use.
+ */
+class PluginRequestContext implements RequestContext {
+  readonly req: IncomingMessage
+  readonly method: string
+  readonly host: string
+  readonly path: string
+  readonly query: string
+  readonly scheme: 'http' | 'https'
+  readonly clientIp: string
+  readonly location: string | undefined
+  readonly vars: RequestVars
+  bodyLimit: number
+  #cookies: Map<string, string> | undefined
+
+  constructor(req: IncomingMessage, facts: ContextFacts, vars: RequestVars) {
+    this.req = req
+    this.method = req.method as string
+    this.host = facts.host
+    this.path = facts.path
+    this.query = facts.query
+    this.scheme = facts.scheme
+    this.clientIp = facts.clientIp
+    this.location = facts.location
+    this.vars = vars
+    this.bodyLimit = facts.bodyLimit
+  }
+
+  header(name: string): string | undefined {
+    const value = this.req.headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
+  }
+
+  queryParam(name: string): string | undefined {
+    return this.query === '' ? undefined : queryParam(this.query, name)
+  }
+
+  cookie(name: string): string | undefined {
+    this.#cookies ??= parseCookies(this.req.headers.cookie)
+    return this.#cookies.get(name)
+  }
+}
+
+/** Builds the context plugins see, and keeps its variables on `req` for the access log. */
 export function createRequestContext(req: IncomingMessage, facts: ContextFacts): RequestContext {
   const vars: RequestVars = facts.vars ?? {}
   ;(req as WithVars)[VARS] = vars
-  let cookies: Map<string, string> | undefined
-  return {
-    req,
-    method: req.method as string,
-    host: facts.host,
-    path: facts.path,
-    query: facts.query,
-    scheme: facts.scheme,
-    clientIp: facts.clientIp,
-    location: facts.location,
-    vars,
-    bodyLimit: facts.bodyLimit,
-    header(name) {
-      const value = req.headers[name]
-      return Array.isArray(value) ? value.join(', ') : value
-    },
-    queryParam(name) {
-      return facts.query === '' ? undefined : queryParam(facts.query, name)
-    },
-    cookie(name) {
-      cookies ??= parseCookies(req.headers.cookie)
-      return cookies.get(name)
-    },
-  }
+  return new PluginRequestContext(req, facts, vars)
 }
 
 function parseCookies(header: string | undefined): Map<string, string> {

@@ -11,6 +11,7 @@ import { BackendAttempts } from './backend-attempts.ts'
 import { relayBody } from './body-relay.ts'
 import type { GrpcWebTranslation, UpstreamTrailers } from './grpc-web.ts'
 import type { HeaderEdits } from './header-edits.ts'
+import { isHeaderName } from './header-name.ts'
 import { buildResponseHeaders } from './response-headers.ts'
 
 /** Everything one proxied exchange needs; prepared by the request handler. */
@@ -329,7 +330,7 @@ class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
 }
 
 function hasHeader(flat: readonly string[], lowerName: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if ((flat[i] as string).toLowerCase() === lowerName) return true
+  for (let i = 0; i < flat.length; i += 2) if (isHeaderName(flat[i] as string, lowerName)) return true
   return false
 }
 

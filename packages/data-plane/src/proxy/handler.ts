@@ -90,18 +90,17 @@ function serve(
   }
   const loc = server.locations.get(route.name) as LocationRuntime
   const chain = loc.plugins
-  const routed: Routed = { loc, routeReq, route, peer, clientIp, end: (o) => observe(req, server, loc.name, o), plugins: undefined }
   if (chain === undefined) {
-    proxy(snap, req, res, routed)
+    proxy(snap, req, res, { loc, routeReq, route, peer, clientIp, end: (o) => observe(req, server, loc.name, o), plugins: undefined })
     return
   }
   const ctx = createRequestContext(req, contextFacts(req, routeReq, clientIp, loc.name, loc.maxBodySize, vars))
-  routed.plugins = { chain, ctx }
-  routed.end = (o) => {
+  const end: EndRequest = (o) => {
     o.vars = ctx.vars
     observe(req, server, loc.name, o)
     runLogPhase(chain, ctx, o)
   }
+  const routed: Routed = { loc, routeReq, route, peer, clientIp, end, plugins: { chain, ctx } }
   runRequestPhase(chain, ctx, res, () => proxy(snap, req, res, routed), routed.end)
 }
 

@@ -1,6 +1,9 @@
 import type { HeaderEdits } from './header-edits.ts'
 import { HOP_BY_HOP } from './hop-by-hop.ts'
 
+/** A Connection header that names no other header. */
+const PLAIN_CONNECTION = /^\s*(?:keep-alive|close)\s*$/i
+
 /**
  * The client response's headers as a flat [name, value, ...] list from the upstream's raw
  * headers: hop-by-hop ones dropped (Node frames the response itself), edits and Via applied.
@@ -13,12 +16,9 @@ export function buildResponseHeaders(raw: readonly Buffer[], edits: HeaderEdits,
     const name = (raw[i] as Buffer).toString('latin1')
     const lower = name.toLowerCase()
     if (lower === 'connection') {
-      extraHop = new Set(
-        (raw[i + 1] as Buffer)
-          .toString('latin1')
-          .toLowerCase()
-          .split(/\s*,\s*/),
-      )
+      // Nearly every backend sends just "keep-alive" or "close", both hop-by-hop anyway.
+      const value = (raw[i + 1] as Buffer).toString('latin1')
+      if (!PLAIN_CONNECTION.test(value)) extraHop = new Set(value.toLowerCase().split(/\s*,\s*/))
       continue
     }
     if (HOP_BY_HOP.has(lower) || edits.drop.has(lower)) continue
