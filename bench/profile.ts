@@ -13,7 +13,9 @@ import { startOtlpSink } from './otlp-sink.ts'
 import { findTools, planCpus } from './preflight.ts'
 import { startProcess, stopAll } from './processes.ts'
 import { waitUntilServing } from './readiness.ts'
+import { parseStatCpuTicks } from './rss.ts'
 import { MEASURED_PATH } from './settings.ts'
+import { TRACING_RATIO } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
 
 interface ProfileNode {
@@ -29,7 +31,8 @@ interface CpuProfile {
 
 const variant = process.argv[2] ?? 'plain'
 const seconds = Number(process.argv[3] ?? 10)
-if (!['plain', 'plugins', 'logs', 'tracing'].includes(variant)) throw new Error(`unknown variant ${variant}: plain, plugins, logs or tracing`)
+if (!['plain', 'plugins', 'logs', 'tracing'].includes(variant))
+  throw new Error(`unknown variant ${variant}: plain, plugins, logs or tracing`)
 
 const repoRoot = new URL('..', import.meta.url).pathname
 const tools = findTools()
@@ -48,7 +51,7 @@ try {
   if (variant === 'plugins' && only !== undefined) {
     text = text.replace(/^plugins = \[.*\]$/m, `plugins = ${JSON.stringify(only.split(',').filter(Boolean))}`)
   }
-  if (variant === 'tracing') text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = 0.01\n`
+  if (variant === 'tracing') text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${TRACING_RATIO}\n`
   if (variant === 'logs') text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(dir, 'access.log'))}\n`
   const config = join(dir, 'gateway.toml')
   writeFileSync(config, text)
@@ -66,8 +69,13 @@ try {
   // The same warm-up as the benchmark, so the profile shows optimised code.
   await runWrk(tools, { url, cpus: cpus.load, threads: 1, connections: 50, durationS: 3 })
   // HEAP_SNAPSHOT=1: a heap snapshot one second before the load ends, into bench/results.
-  const snapshotWritten = heapSnapshot || process.env.SIGNAL_AT_END === '1' ? sleep((seconds - 1) * 1000).then(() => void process.kill(gateway.pid, 'SIGUSR2')) : undefined
+  const snapshotWritten =
+    heapSnapshot || process.env.SIGNAL_AT_END === '1'
+      ? sleep((seconds - 1) * 1000).then(() => void process.kill(gateway.pid, 'SIGUSR2'))
+      : undefined
+  const threadsBefore = threadTicks(gateway.pid)
   const wrk = parseWrkOutput(await runWrk(tools, { url, cpus: cpus.load, threads: 1, connections: 50, durationS: seconds }))
+  const threadsAfter = threadTicks(gateway.pid)
   await snapshotWritten
   await gateway.stop(10_000)
   if (extra.length > 0) writeFileSync(join(outDir, `profile-${variant}.out`), gateway.output())
@@ -77,9 +85,30 @@ try {
   const saved = join(outDir, `profile-${variant}.cpuprofile`)
   writeFileSync(saved, raw)
   summarise(JSON.parse(raw) as CpuProfile, wrk.requests)
+  // The profile covers the main thread only; GC helpers, the compiler and libuv's pool show here.
+  process.stdout.write('\nCPU by thread (µs/request, from /proc; the profiler itself included):\n')
+  for (const [name, ticks] of threadsAfter) {
+    const used = ticks - (threadsBefore.get(name) ?? 0)
+    if (used > 0) process.stdout.write(`${((used * 10_000) / wrk.requests).toFixed(2).padStart(7)}  ${name}\n`)
+  }
   process.stdout.write(`${Math.round(wrk.requestsPerSec)} req/s; profile: ${saved}\n`)
 } finally {
   await stopAll()
+}
+
+/** CPU ticks (user + system) per thread name of process `pid`; threads of one name are summed. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      out.set(name, (out.get(name) ?? 0) + parseStatCpuTicks(stat))
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out
 }
 
 /** Self time per function (µs per request), top 40, and per file. */

@@ -38,8 +38,18 @@ function repoBin(ctx: TargetContext, name: string): string {
   return path
 }
 
-/** Sampling ratio of the tracing target: the figure the issue's "under 5% at 1%" is about. */
-const TRACING_RATIO = 0.01
+/**
+ * Sampling ratio of the tracing target: 1% is the figure the issue's "under 5% at 1%" is about;
+ * BENCH_TRACING_RATIO sets another (1 shows what one sampled request costs).
+ */
+export const TRACING_RATIO = tracingRatio(process.env.BENCH_TRACING_RATIO)
+
+function tracingRatio(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 0.01
+  const ratio = Number(raw)
+  if (!(ratio >= 0 && ratio <= 1)) throw new Error(`BENCH_TRACING_RATIO must be a number from 0 to 1, got "${raw}"`)
+  return ratio
+}
 
 /** What a fleetgate target adds to gateway.toml. */
 interface FleetgateVariant {
@@ -66,14 +76,14 @@ function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
     describe: `fleetgate proxy --config ${file} ${flags.join(' ')}`.trim(),
     async start(ctx) {
       const port = await freePort()
-      const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}.toml`)
+      const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}-${port}.toml`)
       const values = { LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }
       let text = plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values)
       // Spans go to a local OTLP/HTTP sink that drops them.
       if (tracing) text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${TRACING_RATIO}\n`
       if (logs) {
         // The server table is the last one in the template: its keys can be appended.
-        text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(ctx.dir, `${name}-access.log`))}\n`
+        text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(ctx.dir, `${name}-${port}-access.log`))}\n`
         text += `\n[metrics]\naddr = "127.0.0.1:${await freePort()}"\n`
       }
       writeFileSync(config, text)

@@ -272,11 +272,39 @@ describe('tracing', () => {
     const declined = `00-${hex(16)}-${hex(8)}-00`
     await (await fetch(`${base}/api/declined`, { headers: { traceparent: declined } })).text()
     assert.equal(backend.last?.headers.traceparent, declined, 'an unsampled traceparent goes upstream unchanged')
+    // A traceparent that is not valid starts a new trace, drawn by the ratio like any other.
+    await (await fetch(`${base}/api/invalid`, { headers: { traceparent: '00-zz-01', tracestate: 'vendor=abc' } })).text()
+    const fresh = backendParent()
+    assert.equal(fresh.flags, '00')
+    assert.equal(fresh.tracestate, undefined, 'a tracestate without a valid traceparent is dropped')
+    await (await fetch(`${base}/api/again`)).text()
+    assert.notEqual(backendParent().traceId, fresh.traceId, 'each new trace has its own id')
+    // A retry (round robin: one of two requests meets the refusing backend first) sends the
+    // same single traceparent again.
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await fetch(`${base}/flaky/unsampled`)).status, 200)
+      assert.equal(backendParent().flags, '00', 'one traceparent, not one per attempt')
+    }
+  })
+
+  test('sampling_ratio draws that share of new traces, once', async () => {
+    await gateway.writeConfig(config(`[tracing]\nendpoint = "${receiver.url}"\nsampling_ratio = 0.5\n\n[basic]\nlog_level = "warn"`))
+    await gateway.waitForGeneration(3)
+    const REQUESTS = 200
+    const flags: string[] = []
+    for (let i = 0; i < REQUESTS; i++) {
+      await (await fetch(`${base}/api/ratio`)).text()
+      flags.push(backendParent().flags)
+    }
+    const sampled = flags.filter((f) => f === '01').length
+    // Binomial(200, 0.5): mean 100, standard deviation 7; 60..140 is more than five of them. A
+    // ratio applied twice (0.25) or not at all (0 or 1) falls outside.
+    assert.ok(sampled >= 60 && sampled <= 140, `${sampled} of ${REQUESTS} new traces sampled at ratio 0.5`)
   })
 
   test('with [tracing] removed, nothing is injected or exported', async () => {
     await gateway.writeConfig(config('[basic]\nlog_level = "warn"'))
-    await gateway.waitForGeneration(3)
+    await gateway.waitForGeneration(4)
     await (await fetch(`${base}/api/off`)).text()
     assert.equal(backend.last?.headers.traceparent, undefined)
     const traceId = hex(16)

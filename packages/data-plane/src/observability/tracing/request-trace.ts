@@ -12,9 +12,10 @@ import type { Backend } from '../../upstream/types.ts'
 export interface RequestTrace {
   /**
    * Starts the client span of one upstream attempt (a retry is a new attempt) and returns the
-   * upstream request headers with this span's `traceparent` (and the client's `tracestate`).
+   * upstream request headers with this span's `traceparent` (and the client's `tracestate`):
+   * `headers` itself, changed, or a new list.
    */
-  attemptStart(headers: readonly string[], backend: Backend, upstream: string, attempt: number): string[]
+  attemptStart(headers: string[], backend: Backend, upstream: string, attempt: number): string[]
   /** Ends the current attempt's span, if one is open; `status` is the upstream's answer. */
   attemptEnd(error: ErrorCode | undefined, status: number | undefined): void
   /** Names and ends the server span once the request is over. */

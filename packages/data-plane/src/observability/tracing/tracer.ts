@@ -17,12 +17,13 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
+import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { Logger } from 'pino'
 import type { ErrorCode } from '../../errors.ts'
 import { peerAddress } from '../../proxy/client-ip.ts'
 import type { Backend } from '../../upstream/types.ts'
 import { attachTrace, type RequestTrace } from './request-trace.ts'
+import { unsampledTraceparent } from './traceparent.ts'
 
 /**
  * The OpenTelemetry side of tracing, loaded (dynamic import) only when a config sets `[tracing]
@@ -48,30 +49,29 @@ export function createTracing(config: TracingConfig & { endpoint: string }, logg
   const provider = new TracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': config.service_name })),
     // A sampled parent is honoured whatever the ratio: a trace the client started stays whole.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampling_ratio) }),
+    // A new trace reaches the SDK only once startRequestTrace has drawn it by the ratio.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: EXPORT_DELAY_MS })],
   })
   const tracer = provider.getTracer('fleetgate')
   return {
     start(req) {
-      const requestTrace = startRequestTrace(tracer, req)
+      const requestTrace = startRequestTrace(tracer, config.sampling_ratio, req)
       if (requestTrace !== undefined) attachTrace(req, requestTrace)
     },
     shutdown: () => provider.shutdown(),
   }
 }
 
-function startRequestTrace(tracer: Tracer, req: IncomingMessage): RequestTrace | undefined {
-  const parent = propagator.extract(ROOT_CONTEXT, req.headers, headerGetter)
+function startRequestTrace(tracer: Tracer, ratio: number, req: IncomingMessage): RequestTrace | undefined {
+  const parent = req.headers.traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, req.headers, headerGetter)
+  // A new trace (no valid traceparent came): drawn by the ratio here. Most are not sampled, and
+  // those cost a random number and, once an upstream is asked, one header: no span, no context.
+  if (parent === ROOT_CONTEXT && !(Math.random() < ratio)) return new UnsampledRoot()
   const method = req.method ?? 'GET'
   const server = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent)
-  if (!server.isRecording()) {
-    // Not sampled (most requests): nothing is recorded or exported. A client's traceparent goes
-    // upstream unchanged; otherwise the upstream still learns the trace id and "not sampled".
-    if (parent !== ROOT_CONTEXT) return undefined
-    const context = trace.setSpan(ROOT_CONTEXT, server)
-    return { attemptStart: (headers) => withTraceHeaders(headers, context), attemptEnd() {}, end() {} }
-  }
+  // The client's trace, not sampled: nothing is recorded, and its traceparent goes upstream unchanged.
+  if (!server.isRecording()) return undefined
   server.setAttributes(serverAttributes(req, method))
   const serverContext: Context = trace.setSpan(ROOT_CONTEXT, server)
   let attempt: Span | undefined
@@ -105,6 +105,24 @@ function startRequestTrace(tracer: Tracer, req: IncomingMessage): RequestTrace |
       server.end()
     },
   }
+}
+
+/**
+ * A new trace that is not sampled: the upstream is told its id and "not sampled", nothing more.
+ * The header goes into the request's own upstream header list (built afresh per request), so
+ * that this costs no copy; a retry finds it there already.
+ */
+class UnsampledRoot implements RequestTrace {
+  #headers: string[] | undefined
+  attemptStart(headers: string[]): string[] {
+    if (headers === this.#headers) return headers
+    for (let i = headers.length - 2; i >= 0; i -= 2) if (isTraceHeader(headers[i] as string)) headers.splice(i, 2)
+    headers.push('traceparent', unsampledTraceparent())
+    this.#headers = headers
+    return headers
+  }
+  attemptEnd(): void {}
+  end(): void {}
 }
 
 const headerGetter = {
@@ -152,14 +170,24 @@ function endAttributes(span: Span, error: ErrorCode | undefined, status: number 
   }
 }
 
-/** The upstream headers without the client's trace headers, plus those of `context` (the attempt's span). */
-function withTraceHeaders(headers: readonly string[], context: Context): string[] {
+/** The upstream headers without the client's trace headers (traceparent, tracestate). */
+function withoutTraceHeaders(headers: readonly string[]): string[] {
   const out: string[] = []
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string
-    if ((name.length === 11 || name.length === 10) && /^trace(parent|state)$/i.test(name)) continue
-    out.push(name, headers[i + 1] as string)
+    if (!isTraceHeader(name)) out.push(name, headers[i + 1] as string)
   }
+  return out
+}
+
+/** traceparent or tracestate, in any case. */
+function isTraceHeader(name: string): boolean {
+  return (name.length === 11 || name.length === 10) && /^trace(parent|state)$/i.test(name)
+}
+
+/** The upstream headers without the client's trace headers, plus those of `context` (the attempt's span). */
+function withTraceHeaders(headers: readonly string[], context: Context): string[] {
+  const out = withoutTraceHeaders(headers)
   const carrier: Record<string, string> = {}
   propagator.inject(context, carrier, defaultTextMapSetter)
   for (const name of Object.keys(carrier)) out.push(name, carrier[name] as string)
