@@ -15,6 +15,25 @@ after(async () => {
 })
 
 describe('access log file rotation', () => {
+  test('writes every line, in order and byte for byte, across batches and with long and non-ASCII lines', async () => {
+    const path = join(dir, 'exact.log')
+    const errors: Error[] = []
+    const file = openLogFile(path, { maxBytes: undefined, daily: false, maxFiles: 1 }, (err) => errors.push(err))
+    const lines: string[] = []
+    for (let i = 0; i < 3000; i++) {
+      // Short ASCII, multi-byte (é is 2 bytes, 漢 3, 🚀 4 as a surrogate pair), and now and then a
+      // line longer than a whole batch.
+      const body = i % 500 === 7 ? `${'é漢🚀'.repeat(20_000)}` : i % 3 === 0 ? `GET /é/${i} 漢字 🚀` : `GET /plain/${i}`
+      lines.push(`${i} ${body}\n`)
+    }
+    for (const line of lines) file.write(line)
+    await file.close()
+    assert.deepEqual(errors, [])
+    const written = await readFile(path)
+    assert.equal(written.length, Buffer.byteLength(lines.join('')))
+    assert.equal(written.toString('utf8'), lines.join(''))
+  })
+
   test('rotates by size and keeps only max_files rotated files', async () => {
     const path = join(dir, 'access.log')
     const errors: Error[] = []
