@@ -4,7 +4,7 @@ import type { Logger } from 'pino'
 import { createCertificatePool } from './certificate-pool.ts'
 import type { LiveCertificate, LiveCertificateTiming } from './live-certificate.ts'
 import { DEFAULT_OCSP_TIMING } from './ocsp-stapler.ts'
-import { DEFAULT_WATCH_TIMING } from './pem-file-watcher.ts'
+import { DEFAULT_WATCH_TIMING, type StopWatching, type WatchTiming, watchPemFiles } from './pem-file-watcher.ts'
 import { compileServerTls, isTlsServer } from './server-tls.ts'
 import type { CertificateStore, ServerTls } from './types.ts'
 
@@ -19,8 +19,16 @@ interface Hold {
   stapling: boolean
 }
 
+/** A server's `tls_client_ca` file, and how to read it again. */
+interface ClientCa {
+  file: string | undefined
+  reload(): void
+}
+
 /** The certificates of each store, so the next store can reuse them. */
 const storeCertificates = new WeakMap<CertificateStore, ReadonlyMap<string, LiveCertificate>>()
+/** The client CAs of each store, read again when the same config is applied again. */
+const storeClientCas = new WeakMap<CertificateStore, readonly ClientCa[]>()
 
 const DAY_MS = 86_400_000
 
@@ -55,6 +63,7 @@ export function createCertificateStore(
   if (previous !== undefined && previous.hash === hash && reusable !== undefined) {
     // Same config, but files may have changed without an event reaching us yet.
     for (const cert of reusable.values()) cert.reload()
+    for (const ca of storeClientCas.get(previous) ?? []) ca.reload()
     return previous
   }
   const timing: LiveCertificateTiming = {
@@ -70,20 +79,30 @@ export function createCertificateStore(
     if (live !== undefined) named.set(name, live)
   }
   const holds: Hold[] = []
+  const clientCas: ClientCa[] = []
   const servers = new Map<string, ServerTls>()
   for (const [name, server] of Object.entries(config.servers)) {
     if (!isTlsServer(server)) continue
     const compiled = compileServerTls(name, server, config, named, pool.own(name, server), log)
     servers.set(name, compiled.tls)
     for (const cert of compiled.certs) holds.push({ cert, stapling: compiled.stapling })
+    if (compiled.clientCaFile !== undefined) clientCas.push({ file: compiled.clientCaFile, reload: compiled.reloadClientCa })
   }
-  const store = storeOf(hash, servers, holds)
+  const store = storeOf(hash, servers, holds, clientCas, timing.watch)
   storeCertificates.set(store, pool.used)
+  storeClientCas.set(store, clientCas)
   return store
 }
 
-function storeOf(hash: string, servers: ReadonlyMap<string, ServerTls>, holds: readonly Hold[]): CertificateStore {
+function storeOf(
+  hash: string,
+  servers: ReadonlyMap<string, ServerTls>,
+  holds: readonly Hold[],
+  clientCas: readonly ClientCa[],
+  watchTiming: WatchTiming,
+): CertificateStore {
   let state: 'new' | 'started' | 'closed' = 'new'
+  const stopWatching: StopWatching[] = []
   return {
     hash,
     forServer: (name) => servers.get(name),
@@ -91,10 +110,13 @@ function storeOf(hash: string, servers: ReadonlyMap<string, ServerTls>, holds: r
       if (state !== 'new') return
       state = 'started'
       for (const hold of holds) hold.cert.retain(hold.stapling)
+      // A client CA bundle replaced on disk (a CA rotated in) is read again, like certificates.
+      for (const ca of clientCas) if (ca.file !== undefined) stopWatching.push(watchPemFiles([ca.file], ca.reload, watchTiming))
     },
     close() {
       const wasStarted = state === 'started'
       state = 'closed'
+      for (const stop of stopWatching.splice(0)) stop()
       if (wasStarted) for (const hold of holds) hold.cert.release(hold.stapling)
     },
   }

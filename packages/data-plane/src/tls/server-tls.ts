@@ -3,7 +3,7 @@ import { didYouMean } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { type ContextProfile, compileContextProfile } from './context-profile.ts'
 import type { LiveCertificate } from './live-certificate.ts'
-import { configError } from './pem-source.ts'
+import { configError, pemSource } from './pem-source.ts'
 import { createSniTable, type SniTable } from './sni-table.ts'
 import type { ServerTls } from './types.ts'
 
@@ -13,6 +13,10 @@ export interface CompiledServerTls {
   /** Every certificate the server may serve (each holds its context for the server's profile). */
   certs: LiveCertificate[]
   stapling: boolean
+  /** The `tls_client_ca` file to watch; undefined when the CA is inline or no client certificate is asked for. */
+  clientCaFile: string | undefined
+  /** Reads `tls_client_ca` again; on a change, new handshakes verify against it (a bad file keeps the old CA). */
+  reloadClientCa(): void
 }
 
 /** True when a server terminates TLS. */
@@ -32,7 +36,7 @@ export function compileServerTls(
   own: LiveCertificate | undefined,
   log: Logger,
 ): CompiledServerTls {
-  const profile = compileContextProfile(name, server)
+  let profile = compileContextProfile(name, server)
   const { table, certs, fallback } = buildSniTable(name, server, config, named, profile, log)
   if (own !== undefined) {
     own.prepare(profile)
@@ -42,15 +46,35 @@ export function compileServerTls(
   if (defaultCert !== undefined) table.setDefault(defaultCert)
   const stapling = server.ocsp_stapling ?? true
   if (server.ocsp_stapling === true) warnStaplingGaps(`servers.${name}`, certs, log)
+  const caListeners = new Set<() => void>()
+  const reloadClientCa = (): void => {
+    if (profile.clientAuth === 'off') return
+    let next: ContextProfile
+    try {
+      next = compileContextProfile(name, server)
+      if (next.key === profile.key) return
+      for (const cert of certs) cert.prepare(next)
+    } catch (err) {
+      log.error({ server: name, err: (err as Error).message }, `servers.${name}.tls_client_ca: not reloaded, the previous CA stays in use`)
+      return
+    }
+    profile = next
+    log.info({ server: name }, `servers.${name}.tls_client_ca reloaded: new handshakes verify against it`)
+    for (const listener of caListeners) listener()
+  }
+  const caSource = server.tls_client_ca === undefined ? undefined : pemSource(`servers.${name}.tls_client_ca`, server.tls_client_ca)
   const tls: ServerTls = {
     requestClientCert: profile.clientAuth !== 'off',
     clientAuth: profile.clientAuth,
+    // `profile` is read per handshake: a reloaded client CA takes effect for new connections.
     contextFor: (servername) => table.lookup(servername)?.context(profile),
     defaultContextOptions: () => defaultCert?.contextOptions(profile),
     onReload(listener) {
       const stops = certs.map((cert) => cert.onReload(listener))
+      caListeners.add(listener)
       return () => {
         for (const stop of stops) stop()
+        caListeners.delete(listener)
       }
     },
     ocspResponse(certificate) {
@@ -60,7 +84,8 @@ export function compileServerTls(
       return undefined
     },
   }
-  return { tls, certs, stapling }
+  const clientCaFile = profile.clientAuth === 'off' ? undefined : caSource?.path
+  return { tls, certs, stapling, clientCaFile, reloadClientCa }
 }
 
 function buildSniTable(
