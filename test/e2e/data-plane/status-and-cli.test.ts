@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import {
+  createTestCa,
   FLEETGATE_BIN,
   freePort,
   type GatewayProcess,
@@ -141,6 +142,41 @@ locations = ["web"]
     await writeFile(file, '[upstreams.api\naddrs = = 1\n')
     const { code } = await fleetgate(['validate', file])
     assert.equal(code, 1)
+  })
+  test('reads the PEM files a config names: a missing file or a key of another certificate is an error at its key', async () => {
+    const ca = createTestCa('validate-ca')
+    try {
+      const site = ca.issue({ dns: ['site.test'] })
+      const other = ca.issue({ dns: ['other.test'] })
+      const tlsConfig = (cert: string, key: string) => `
+[upstreams.api]
+addrs = ["127.0.0.1:8001"]
+
+[locations.web]
+upstream = "api"
+
+[servers.edge]
+addr = "127.0.0.1:8443"
+locations = ["web"]
+tls_cert = "${cert}"
+tls_key = "${key}"
+`
+      const file = join(dir, 'tls.toml')
+      await writeFile(file, tlsConfig(site.certPath, site.keyPath))
+      assert.equal((await fleetgate(['validate', file])).code, 0)
+
+      await writeFile(file, tlsConfig(join(dir, 'nowhere.pem'), site.keyPath))
+      const missing = await fleetgate(['validate', file])
+      assert.equal(missing.code, 1)
+      assert.match(missing.stderr, /servers\.edge\.tls_cert: cannot read .*nowhere\.pem: ENOENT/)
+
+      await writeFile(file, tlsConfig(site.certPath, other.keyPath))
+      const mismatched = await fleetgate(['validate', file])
+      assert.equal(mismatched.code, 1)
+      assert.match(mismatched.stderr, /servers\.edge\.tls_key: /)
+    } finally {
+      ca.cleanup()
+    }
   })
 })
 

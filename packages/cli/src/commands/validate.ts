@@ -21,10 +21,14 @@ export async function validateCommand(positionals: string[]): Promise<number> {
     return 1
   }
   const c = result.config
-  if (Object.keys(c.plugins).length > 0) {
-    // Checks a schema cannot express (CIDRs, regexes, keys): each plugin's own create().
-    const { checkPluginConfigs } = await import('@fleetgate/data-plane')
-    const errors = checkPluginConfigs(c.plugins)
+  const tls =
+    Object.keys(c.certificates ?? {}).length > 0 ||
+    Object.values(c.servers).some((s) => s.tls_cert !== undefined || s.global_certificates || s.certificates.length > 0)
+  if (Object.keys(c.plugins).length > 0 || tls) {
+    // Checks a schema cannot express: each plugin's own create() (CIDRs, regexes, keys), and the
+    // PEM files (readable, parsing, key matching certificate), read as the gateway reads them.
+    const { checkPluginConfigs, checkTlsConfig } = await import('@fleetgate/data-plane')
+    const errors = [...checkPluginConfigs(c.plugins), ...(tls ? checkTlsConfig(c) : [])]
     if (errors.length > 0) {
       process.stderr.write(`${file}: ${errors.length} error(s)\n${formatConfigErrors(errors)}\n`)
       return 1
