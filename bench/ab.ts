@@ -20,7 +20,8 @@ import { findTools, pinSelf, planCpus } from './preflight.ts'
 import { stopAll, stopEverythingOnExit } from './processes.ts'
 import { waitUntilServing } from './readiness.ts'
 import { readGroupCpuTicks } from './rss.ts'
-import { WRK_THREADS } from './settings.ts'
+import { positiveNumber, readSettings, WRK_THREADS } from './settings.ts'
+import { median, percentChange, quantile } from './stats.ts'
 import { allTargets, type StartedTarget, type TargetContext } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
 
@@ -30,22 +31,7 @@ function log(message: string): void {
   process.stderr.write(`[ab] ${message}\n`)
 }
 
-const pct = (r: number) => `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%`
-
-function whole(name: string, fallback: number, max: number): number {
-  const raw = process.env[name]
-  const value = raw === undefined || raw === '' ? fallback : Number(raw)
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got "${raw}"`)
-  return value
-}
-
-/** The value at quantile q (0..1) of sorted numbers, interpolated. */
-export function quantile(sorted: number[], q: number): number {
-  const at = (sorted.length - 1) * q
-  const lo = Math.floor(at)
-  const hi = Math.ceil(at)
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (at - lo)
-}
+const pct = (ratio: number) => percentChange(ratio, 1)
 
 interface Burst {
   rps: number
@@ -69,10 +55,10 @@ async function main(): Promise<void> {
   if (a === undefined || b === undefined) {
     throw new Error(`usage: bench/ab.ts TARGET_A TARGET_B (two of: ${known.map((t) => t.name).join(', ')}; the same twice is an A/A check)`)
   }
-  const starts = whole('BENCH_AB_STARTS', 4, 50)
-  const pairs = whole('BENCH_AB_PAIRS', 4, 200)
-  const seconds = whole('BENCH_AB_BURST', 3, 60)
-  const connections = whole('BENCH_CONNECTIONS', 50, 10_000)
+  const starts = positiveNumber('BENCH_AB_STARTS', 4, 50)
+  const pairs = positiveNumber('BENCH_AB_PAIRS', 4, 200)
+  const seconds = positiveNumber('BENCH_AB_BURST', 3, 60)
+  const { connections } = readSettings()
   stopEverythingOnExit()
   const tools = findTools()
   const cpus = planCpus()
@@ -114,20 +100,11 @@ async function main(): Promise<void> {
             `${b.name} ${Math.round(rb.rps)} req/s ${rb.usPerRequest.toFixed(1)} µs/req`,
         )
       }
-      perStart.push(
-        pct(
-          quantile(
-            [...startRatios].sort((x, y) => x - y),
-            0.5,
-          ),
-        ),
-      )
+      perStart.push(pct(median(startRatios)))
       await Promise.all([sa.process.stop(), sb.process.stop()])
     }
-    const line = (label: string, ratios: number[]) => {
-      const sorted = [...ratios].sort((x, y) => x - y)
-      return `| ${label} | ${pct(quantile(sorted, 0.5))} | ${pct(quantile(sorted, 0.25))} .. ${pct(quantile(sorted, 0.75))} |`
-    }
+    const line = (label: string, ratios: number[]) =>
+      `| ${label} | ${pct(median(ratios))} | ${pct(quantile(ratios, 0.25))} .. ${pct(quantile(ratios, 0.75))} |`
     process.stdout.write(
       [
         `${b.name} against ${a.name}: ${starts} starts × ${pairs} pairs of ${seconds} s bursts, wrk -c${connections}, both proxies on CPU ${cpus.proxy}`,

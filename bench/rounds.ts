@@ -1,15 +1,10 @@
 import type { TargetResult } from './report.ts'
+import { median, percentChange } from './stats.ts'
 
 type Measured = Extract<TargetResult, { status: 'ok' }>
 
 /** The target every variant's cost is computed against, round by round. */
 export const REFERENCE = 'fleetgate'
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
 
 /**
  * One row per target for the main table: the round with the median requests/s (a real run,
@@ -23,8 +18,6 @@ export function medianRuns(rounds: TargetResult[][]): TargetResult[] {
     return ok.length === 0 ? (all[0] as TargetResult) : (ok[Math.floor((ok.length - 1) / 2)] as Measured)
   })
 }
-
-const pct = (ratio: number) => `${ratio >= 1 ? '+' : ''}${Math.round((ratio - 1) * 100)}%`
 
 /**
  * The per-round figures and, for every target measured beside REFERENCE in the same round,
@@ -60,8 +53,8 @@ export function roundsSection(rounds: TargetResult[][]): string[] {
         if (ref.cpu.usPerRequest > 0) usRatios.push(r.cpu.usPerRequest / ref.cpu.usPerRequest)
       }
     }
-    const rpsCost = rpsRatios.length === 0 ? '' : pct(median(rpsRatios))
-    const usCost = usRatios.length === 0 ? '' : pct(median(usRatios))
+    const rpsCost = rpsRatios.length === 0 ? '' : percentChange(median(rpsRatios))
+    const usCost = usRatios.length === 0 ? '' : percentChange(median(usRatios))
     lines.push(`| ${name} | ${rps.join(' ')} | ${us.join(' ')} | ${rpsCost} | ${usCost} |`)
   }
   return lines

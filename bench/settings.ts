@@ -20,7 +20,8 @@ export const WRK_THREADS = 1
 /** The path wrk requests on every target; in the gateway it hits the `api` location. */
 export const MEASURED_PATH = '/api/v1/items'
 
-function positiveNumber(name: string, fallback: number, max: number): number {
+/** A whole number from 1 to `max` in environment variable `name` (a trailing "s" allowed), else `fallback`; throws on nonsense. */
+export function positiveNumber(name: string, fallback: number, max: number): number {
   const raw = process.env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw.replace(/s$/, ''))
