@@ -102,6 +102,7 @@ tls_client_ca = "${caFile}"
     await waitFor('the next CA trusted', () => served(nextClient, true), 15_000)
     await waitFor('the next CA trusted without SNI', () => served(nextClient, false), 5_000)
     assert.equal(await served(client, true), true, 'the first CA is still in the bundle')
+    assert.match(gateway.process.output(), /servers\.mtls\.tls_client_ca reloaded/)
 
     replaceCaFile(next.certPem)
     await waitFor('the first CA rotated out', async () => !(await served(client, true)), 15_000)

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { formatConfigErrors, loadConfigText } from '@fleetgate/schema'
+import { isTlsServer } from '@fleetgate/schema/runtime'
 
 /** `fleetgate validate FILE.toml`: prints every error and returns 1, or "ok" and 0. */
 export async function validateCommand(positionals: string[]): Promise<number> {
@@ -21,9 +22,7 @@ export async function validateCommand(positionals: string[]): Promise<number> {
     return 1
   }
   const c = result.config
-  const tls =
-    Object.keys(c.certificates ?? {}).length > 0 ||
-    Object.values(c.servers).some((s) => s.tls_cert !== undefined || s.global_certificates || s.certificates.length > 0)
+  const tls = Object.keys(c.certificates ?? {}).length > 0 || Object.values(c.servers).some(isTlsServer)
   if (Object.keys(c.plugins).length > 0 || tls) {
     // Checks a schema cannot express: each plugin's own create() (CIDRs, regexes, keys), and the
     // PEM files (readable, parsing, key matching certificate), read as the gateway reads them.

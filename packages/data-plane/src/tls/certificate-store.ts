@@ -1,11 +1,11 @@
 import type { Config, ServerConfig } from '@fleetgate/schema'
-import { configHash } from '@fleetgate/schema/runtime'
+import { configHash, isTlsServer } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { createCertificatePool } from './certificate-pool.ts'
 import type { LiveCertificate, LiveCertificateTiming } from './live-certificate.ts'
 import { DEFAULT_OCSP_TIMING } from './ocsp-stapler.ts'
 import { DEFAULT_WATCH_TIMING, type StopWatching, type WatchTiming, watchPemFiles } from './pem-file-watcher.ts'
-import { compileServerTls, isTlsServer } from './server-tls.ts'
+import { type ClientCaFile, compileServerTls } from './server-tls.ts'
 import type { CertificateStore, ServerTls } from './types.ts'
 
 /** Options for tests: shorter timers. */
@@ -19,16 +19,14 @@ interface Hold {
   stapling: boolean
 }
 
-/** A server's `tls_client_ca` file, and how to read it again. */
-interface ClientCa {
-  file: string | undefined
-  reload(): void
-}
-
-/** The certificates of each store, so the next store can reuse them. */
-const storeCertificates = new WeakMap<CertificateStore, ReadonlyMap<string, LiveCertificate>>()
-/** The client CAs of each store, read again when the same config is applied again. */
-const storeClientCas = new WeakMap<CertificateStore, readonly ClientCa[]>()
+/**
+ * What each store holds from disk: its certificates, which the next store reuses, and its client
+ * CA files; both are read again when the same config is applied again.
+ */
+const storeFiles = new WeakMap<
+  CertificateStore,
+  { certificates: ReadonlyMap<string, LiveCertificate>; clientCas: readonly ClientCaFile[] }
+>()
 
 const DAY_MS = 86_400_000
 
@@ -59,11 +57,11 @@ export function createCertificateStore(
 ): CertificateStore {
   const certificates = config.certificates ?? {}
   const hash = configHash({ servers: Object.entries(config.servers).map(([name, s]) => [name, tlsKeys(s)]), certificates })
-  const reusable = previous === undefined ? undefined : storeCertificates.get(previous)
-  if (previous !== undefined && previous.hash === hash && reusable !== undefined) {
+  const files = previous === undefined ? undefined : storeFiles.get(previous)
+  if (previous !== undefined && previous.hash === hash && files !== undefined) {
     // Same config, but files may have changed without an event reaching us yet.
-    for (const cert of reusable.values()) cert.reload()
-    for (const ca of storeClientCas.get(previous) ?? []) ca.reload()
+    for (const cert of files.certificates.values()) cert.reload()
+    for (const ca of files.clientCas) ca.reload()
     return previous
   }
   const timing: LiveCertificateTiming = {
@@ -72,25 +70,24 @@ export function createCertificateStore(
     expiryCheckMs: options.timing?.expiryCheckMs ?? DAY_MS,
   }
   const log = logger.child({ component: 'tls' })
-  const pool = createCertificatePool(reusable, log, timing)
+  const pool = createCertificatePool(files?.certificates, log, timing)
   const named = new Map<string, LiveCertificate>()
   for (const [name, cert] of Object.entries(certificates)) {
     const live = pool.named(name, cert)
     if (live !== undefined) named.set(name, live)
   }
   const holds: Hold[] = []
-  const clientCas: ClientCa[] = []
+  const clientCas: ClientCaFile[] = []
   const servers = new Map<string, ServerTls>()
   for (const [name, server] of Object.entries(config.servers)) {
     if (!isTlsServer(server)) continue
     const compiled = compileServerTls(name, server, config, named, pool.own(name, server), log)
     servers.set(name, compiled.tls)
     for (const cert of compiled.certs) holds.push({ cert, stapling: compiled.stapling })
-    if (compiled.clientCaFile !== undefined) clientCas.push({ file: compiled.clientCaFile, reload: compiled.reloadClientCa })
+    if (compiled.clientCa !== undefined) clientCas.push(compiled.clientCa)
   }
   const store = storeOf(hash, servers, holds, clientCas, timing.watch)
-  storeCertificates.set(store, pool.used)
-  storeClientCas.set(store, clientCas)
+  storeFiles.set(store, { certificates: pool.used, clientCas })
   return store
 }
 
@@ -98,7 +95,7 @@ function storeOf(
   hash: string,
   servers: ReadonlyMap<string, ServerTls>,
   holds: readonly Hold[],
-  clientCas: readonly ClientCa[],
+  clientCas: readonly ClientCaFile[],
   watchTiming: WatchTiming,
 ): CertificateStore {
   let state: 'new' | 'started' | 'closed' = 'new'
@@ -111,7 +108,7 @@ function storeOf(
       state = 'started'
       for (const hold of holds) hold.cert.retain(hold.stapling)
       // A client CA bundle replaced on disk (a CA rotated in) is read again, like certificates.
-      for (const ca of clientCas) if (ca.file !== undefined) stopWatching.push(watchPemFiles([ca.file], ca.reload, watchTiming))
+      for (const ca of clientCas) stopWatching.push(watchPemFiles([ca.path], ca.reload, watchTiming))
     },
     close() {
       const wasStarted = state === 'started'

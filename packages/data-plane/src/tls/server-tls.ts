@@ -13,15 +13,15 @@ export interface CompiledServerTls {
   /** Every certificate the server may serve (each holds its context for the server's profile). */
   certs: LiveCertificate[]
   stapling: boolean
-  /** The `tls_client_ca` file to watch; undefined when the CA is inline or no client certificate is asked for. */
-  clientCaFile: string | undefined
-  /** Reads `tls_client_ca` again; on a change, new handshakes verify against it (a bad file keeps the old CA). */
-  reloadClientCa(): void
+  /** The `tls_client_ca` file, when client certificates are asked for and the CA is not inline. */
+  clientCa: ClientCaFile | undefined
 }
 
-/** True when a server terminates TLS. */
-export function isTlsServer(server: ServerConfig): boolean {
-  return server.tls_cert !== undefined || server.certificates.length > 0 || server.global_certificates
+/** A client CA bundle on disk, and how to read it again. */
+export interface ClientCaFile {
+  readonly path: string
+  /** Reads the file again; on a change, new handshakes verify against it (a bad file keeps the old CA). */
+  reload(): void
 }
 
 /**
@@ -48,7 +48,6 @@ export function compileServerTls(
   if (server.ocsp_stapling === true) warnStaplingGaps(`servers.${name}`, certs, log)
   const caListeners = new Set<() => void>()
   const reloadClientCa = (): void => {
-    if (profile.clientAuth === 'off') return
     let next: ContextProfile
     try {
       next = compileContextProfile(name, server)
@@ -62,7 +61,6 @@ export function compileServerTls(
     log.info({ server: name }, `servers.${name}.tls_client_ca reloaded: new handshakes verify against it`)
     for (const listener of caListeners) listener()
   }
-  const caSource = server.tls_client_ca === undefined ? undefined : pemSource(`servers.${name}.tls_client_ca`, server.tls_client_ca)
   const tls: ServerTls = {
     requestClientCert: profile.clientAuth !== 'off',
     clientAuth: profile.clientAuth,
@@ -84,8 +82,11 @@ export function compileServerTls(
       return undefined
     },
   }
-  const clientCaFile = profile.clientAuth === 'off' ? undefined : caSource?.path
-  return { tls, certs, stapling, clientCaFile, reloadClientCa }
+  const caPath =
+    profile.clientAuth === 'off' || server.tls_client_ca === undefined
+      ? undefined
+      : pemSource(`servers.${name}.tls_client_ca`, server.tls_client_ca).path
+  return { tls, certs, stapling, clientCa: caPath === undefined ? undefined : { path: caPath, reload: reloadClientCa } }
 }
 
 function buildSniTable(
