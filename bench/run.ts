@@ -71,7 +71,8 @@ function selectTargets(settings: BenchSettings): { run: Target[]; skipped: Targe
   const skipped: TargetResult[] = []
   for (const { target, optIn } of allTargets()) {
     if (settings.only && !settings.only.includes(target.name)) continue
-    const enabled = optIn === undefined || (optIn === 'BENCH_WORKERS=1' && settings.workers)
+    // A target named in BENCH_TARGETS runs whatever its opt-in.
+    const enabled = optIn === undefined || (optIn === 'BENCH_WORKERS=1' && settings.workers) || settings.only !== undefined
     if (enabled) run.push(target)
     else skipped.push({ name: target.name, describe: target.describe, status: 'skipped', reason: `set ${optIn} to run it` })
   }

@@ -56,18 +56,18 @@ interface FleetgateVariant {
   workers?: number
   /** gateway-plugins.toml: request_id + jwt + limit + cors on the measured location. */
   plugins?: boolean
-  /** `[tracing]` at TRACING_RATIO to a local OTLP sink. */
-  tracing?: boolean
+  /** `[tracing]` to a local OTLP sink at this sampling ratio (TRACING_RATIO for the tracing target). */
+  tracing?: number
   /** A `combined` access log to a file and the status listener serving /metrics. */
   logs?: boolean
 }
 
 function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
-  const { workers = 1, plugins = false, tracing = false, logs = false } = variant
+  const { workers = 1, plugins = false, tracing, logs = false } = variant
   const flags = workers > 1 ? ['--workers', String(workers)] : []
   const file =
     (plugins ? 'gateway-plugins.toml' : 'gateway.toml') +
-    (tracing ? ` + [tracing] sampling_ratio = ${TRACING_RATIO}` : '') +
+    (tracing !== undefined ? ` + [tracing] sampling_ratio = ${tracing}` : '') +
     (logs ? ' + access_log = "combined" to a file, [metrics] addr' : '')
   // The plugin variant's jwt plugin reads the token from the query, so wrk needs no extra header.
   const path = plugins ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH
@@ -80,7 +80,7 @@ function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
       const values = { LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }
       let text = plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values)
       // Spans go to a local OTLP/HTTP sink that drops them.
-      if (tracing) text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${TRACING_RATIO}\n`
+      if (tracing !== undefined) text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${tracing}\n`
       if (logs) {
         // The server table is the last one in the template: its keys can be appended.
         text += `access_log = "combined"\naccess_log_path = ${JSON.stringify(join(ctx.dir, `${name}-${port}-access.log`))}\n`
@@ -129,7 +129,9 @@ export function allTargets(): { target: Target; optIn?: string }[] {
   return [
     { target: fleetgate('fleetgate') },
     { target: fleetgate('fleetgate-plugins', { plugins: true }) },
-    { target: fleetgate('fleetgate-tracing', { tracing: true }) },
+    { target: fleetgate('fleetgate-tracing', { tracing: TRACING_RATIO }) },
+    // Tracing on, nothing sampled: what an unsampled request costs (ab.ts against fleetgate-tracing).
+    { target: fleetgate('fleetgate-tracing-0', { tracing: 0 }), optIn: 'BENCH_TARGETS=fleetgate-tracing-0' },
     { target: fleetgate('fleetgate-logs', { logs: true }) },
     { target: undiciMinimal },
     { target: nginxProxy },

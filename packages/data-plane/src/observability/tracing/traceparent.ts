@@ -21,3 +21,23 @@ export function unsampledTraceparent(): string {
   writeHex(bytes, at + 16, 8, text, 36)
   return text.toString('latin1')
 }
+
+const traceIds = new RandomPool(16)
+const spanIds = new RandomPool(8)
+
+/** A new trace id for a sampled trace: 32 lower-case hex digits, never all zero. */
+export function newTraceId(): string {
+  return nonZeroHex(traceIds, 16)
+}
+
+/** A new span id: 16 lower-case hex digits, never all zero. */
+export function newSpanId(): string {
+  return nonZeroHex(spanIds, 8)
+}
+
+function nonZeroHex(pool: RandomPool, size: number): string {
+  const bytes = pool.bytes
+  const at = pool.take()
+  if (bytes.subarray(at, at + size).every((b) => b === 0)) bytes[at] = 1
+  return bytes.toString('hex', at, at + size)
+}

@@ -1,109 +1,241 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
+import { Worker } from 'node:worker_threads'
 import type { TracingConfig } from '@fleetgate/schema'
-import {
-  type Attributes,
-  type Context,
-  DiagLogLevel,
-  defaultTextMapSetter,
-  diag,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api'
+import { type Attributes, ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
-import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { Logger } from 'pino'
 import type { ErrorCode } from '../../errors.ts'
 import { peerAddress } from '../../proxy/client-ip.ts'
+import type { ForwardOutcome } from '../../proxy/forward.ts'
 import type { Backend } from '../../upstream/types.ts'
 import { attachTrace, type RequestTrace } from './request-trace.ts'
-import { unsampledTraceparent } from './traceparent.ts'
+import type { FromSpanWorker, SpanRecord, SpanWorkerData, ToSpanWorker } from './span-record.ts'
+import { newSpanId, newTraceId, unsampledTraceparent } from './traceparent.ts'
 
 /**
- * The OpenTelemetry side of tracing, loaded (dynamic import) only when a config sets `[tracing]
- * endpoint`. One TracerProvider per `[tracing]` table, not registered globally, so that a reload
- * can start a new one while the old one flushes.
+ * Tracing, loaded (dynamic import) only when a config sets `[tracing] endpoint`. The request path
+ * decides sampling, draws the ids, sends the upstream its traceparent and records each finished
+ * span as plain data; the OpenTelemetry SDK (provider, batch processor, OTLP exporter) makes and
+ * exports the spans on a worker thread of its own (span-worker.ts), one per `[tracing]` table, so
+ * that a reload can start a new one while the old one flushes.
  */
 export interface Tracing {
-  /** Starts the request's server span (parent: the client's W3C traceparent) and attaches its trace. */
+  /** Starts the request's trace (parent: the client's W3C traceparent) and attaches it. */
   start(req: IncomingMessage): void
-  /** Exports what is buffered and stops the exporter. */
+  /** Exports what is buffered and stops the export thread. */
   shutdown(): Promise<void>
 }
 
 /** Export delay of the batch span processor: short, so traces show up soon after the request. */
 const EXPORT_DELAY_MS = 1000
+/** Finished spans go to the export thread in batches: at most this long after they end... */
+const HANDOFF_DELAY_MS = 200
+/** ...or as soon as this many are waiting. */
+const HANDOFF_BATCH = 256
+/** How long a shutdown waits for the export thread's last export. */
+const SHUTDOWN_TIMEOUT_MS = 10_000
 
 const propagator = new W3CTraceContextPropagator()
 
-/** Creates the tracer provider of a `[tracing]` table whose endpoint is set. */
+/** Creates the tracing of a `[tracing]` table whose endpoint is set: its export thread starts now. */
 export function createTracing(config: TracingConfig & { endpoint: string }, logger: Logger): Tracing {
-  routeDiagnostics(logger)
-  const exporter = new OTLPTraceExporter({ url: `${config.endpoint.replace(/\/+$/, '')}/v1/traces` })
-  const provider = new TracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': config.service_name })),
-    // A sampled parent is honoured whatever the ratio: a trace the client started stays whole.
-    // A new trace reaches the SDK only once startRequestTrace has drawn it by the ratio.
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    spanProcessors: [new BatchSpanProcessor({ exporter, scheduledDelayMillis: EXPORT_DELAY_MS })],
-  })
-  const tracer = provider.getTracer('fleetgate')
+  const exporter = new SpanHandoff(
+    {
+      url: `${config.endpoint.replace(/\/+$/, '')}/v1/traces`,
+      serviceName: config.service_name,
+      exportDelayMs: EXPORT_DELAY_MS,
+    },
+    logger,
+  )
+  const ratio = config.sampling_ratio
   return {
     start(req) {
-      const requestTrace = startRequestTrace(tracer, config.sampling_ratio, req)
+      const requestTrace = startRequestTrace(exporter, ratio, req)
       if (requestTrace !== undefined) attachTrace(req, requestTrace)
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: () => exporter.shutdown(),
   }
 }
 
-function startRequestTrace(tracer: Tracer, ratio: number, req: IncomingMessage): RequestTrace | undefined {
-  const parent = req.headers.traceparent === undefined ? ROOT_CONTEXT : propagator.extract(ROOT_CONTEXT, req.headers, headerGetter)
-  // A new trace (no valid traceparent came): drawn by the ratio here. Most are not sampled, and
-  // those cost a random number and, once an upstream is asked, one header: no span, no context.
-  if (parent === ROOT_CONTEXT && !(Math.random() < ratio)) return new UnsampledRoot()
-  const method = req.method ?? 'GET'
-  const server = tracer.startSpan(method, { kind: SpanKind.SERVER }, parent)
+/**
+ * The main thread's end of the export thread: finished spans wait in a batch that is posted
+ * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). If the thread dies, tracing logs
+ * it once and drops spans from then on; the proxy goes on.
+ */
+class SpanHandoff {
+  readonly #worker: Worker
+  readonly #logger: Logger
+  #batch: SpanRecord[] = []
+  #timer: NodeJS.Timeout | undefined
+  #dead = false
+  #shut: Promise<void> | undefined
+
+  constructor(data: SpanWorkerData, logger: Logger) {
+    this.#logger = logger
+    this.#worker = new Worker(new URL('./span-worker.ts', import.meta.url), { workerData: data })
+    this.#worker.unref()
+    this.#worker.on('message', (message: FromSpanWorker) => {
+      if (message.type === 'warn') logger.warn({ detail: message.detail || undefined }, `tracing: ${message.message}`)
+    })
+    this.#worker.on('error', (err) => {
+      this.#dead = true
+      logger.error({ err }, 'tracing: the span export thread failed; spans are dropped from now on')
+    })
+  }
+
+  add(span: SpanRecord): void {
+    if (this.#dead || this.#shut !== undefined) return
+    this.#batch.push(span)
+    if (this.#batch.length >= HANDOFF_BATCH) this.#flush()
+    else if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), HANDOFF_DELAY_MS).unref()
+  }
+
+  #flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (this.#batch.length === 0 || this.#dead) return
+    const spans = this.#batch
+    this.#batch = []
+    this.#post({ type: 'spans', spans })
+  }
+
+  #post(message: ToSpanWorker): void {
+    this.#worker.postMessage(message)
+  }
+
+  /** Hands over what is waiting, lets the thread export it, and stops the thread. */
+  shutdown(): Promise<void> {
+    this.#shut ??= this.#shutdown()
+    return this.#shut
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#flush()
+    if (!this.#dead) {
+      const worker = this.#worker
+      worker.ref()
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          worker.off('message', onMessage)
+          worker.off('exit', done)
+          resolve()
+        }
+        const onMessage = (message: FromSpanWorker) => {
+          if (message.type === 'shut') done()
+        }
+        const timer = setTimeout(() => {
+          this.#logger.warn('tracing: the span export thread did not finish its last export in time')
+          done()
+        }, SHUTDOWN_TIMEOUT_MS)
+        worker.on('message', onMessage)
+        worker.on('exit', done)
+        this.#post({ type: 'shutdown' })
+      })
+    }
+    await this.#worker.terminate()
+  }
+}
+
+const now = (): number => performance.timeOrigin + performance.now()
+
+function startRequestTrace(exporter: SpanHandoff, ratio: number, req: IncomingMessage): RequestTrace | undefined {
+  if (req.headers.traceparent === undefined) {
+    // A new trace: drawn by the ratio here. Most are not sampled, and those cost a random number
+    // and, once an upstream is asked, one header: no record.
+    return Math.random() < ratio ? new SampledTrace(exporter, req, undefined) : new UnsampledRoot()
+  }
+  const parent = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, req.headers, headerGetter))
+  // Not a valid traceparent: a new trace, as if none had come.
+  if (parent === undefined) return Math.random() < ratio ? new SampledTrace(exporter, req, undefined) : new UnsampledRoot()
+  // A sampled parent is honoured whatever the ratio: a trace the client started stays whole.
   // The client's trace, not sampled: nothing is recorded, and its traceparent goes upstream unchanged.
-  if (!server.isRecording()) return undefined
-  server.setAttributes(serverAttributes(req, method))
-  const serverContext: Context = trace.setSpan(ROOT_CONTEXT, server)
-  let attempt: Span | undefined
-  return {
-    attemptStart(headers, backend, upstream, n) {
-      attempt?.end()
-      const span = tracer.startSpan(
-        `${method} ${upstream}`,
-        { kind: SpanKind.CLIENT, attributes: clientAttributes(method, backend, upstream, n) },
-        serverContext,
-      )
-      attempt = span
-      return withTraceHeaders(headers, trace.setSpan(ROOT_CONTEXT, span))
-    },
-    attemptEnd(error, status) {
-      if (attempt === undefined) return
-      endAttributes(attempt, error, status)
-      attempt.end()
-      attempt = undefined
-    },
-    end(location, upstream, outcome) {
-      if (attempt !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
-      server.updateName(location === undefined ? method : `${method} ${location}`)
-      const attrs: Attributes = { 'http.response.status_code': outcome.status }
-      if (location !== undefined) attrs['fleetgate.location'] = location
-      if (upstream !== undefined) attrs['fleetgate.upstream'] = upstream
-      if (outcome.backend !== undefined) attrs['fleetgate.backend'] = outcome.backend
-      if (outcome.error !== undefined || outcome.status >= 500) attrs['error.type'] = outcome.error ?? String(outcome.status)
-      server.setAttributes(attrs)
-      if (outcome.status >= 500) server.setStatus({ code: SpanStatusCode.ERROR })
-      server.end()
-    },
+  return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : new SampledTrace(exporter, req, parent)
+}
+
+/**
+ * A sampled request: its server span and a client span per upstream attempt, recorded as plain
+ * data and handed to the export thread as each ends.
+ */
+class SampledTrace implements RequestTrace {
+  readonly #exporter: SpanHandoff
+  readonly #server: SpanRecord
+  readonly #method: string
+  #attempt: SpanRecord | undefined
+
+  constructor(exporter: SpanHandoff, req: IncomingMessage, parent: SpanContext | undefined) {
+    this.#exporter = exporter
+    const method = req.method ?? 'GET'
+    this.#method = method
+    this.#server = {
+      traceId: parent?.traceId ?? newTraceId(),
+      spanId: newSpanId(),
+      parentSpanId: parent?.spanId ?? '',
+      parentRemote: parent !== undefined,
+      traceState: parent?.traceState?.serialize() ?? '',
+      name: method,
+      kind: 1,
+      startMs: now(),
+      endMs: 0,
+      attributes: serverAttributes(req, method),
+      error: false,
+    }
+  }
+
+  attemptStart(headers: string[], backend: Backend, upstream: string, n: number): string[] {
+    if (this.#attempt !== undefined) this.#endAttempt(this.#attempt)
+    const server = this.#server
+    const attempt: SpanRecord = {
+      traceId: server.traceId,
+      spanId: newSpanId(),
+      parentSpanId: server.spanId,
+      parentRemote: false,
+      traceState: server.traceState,
+      name: `${this.#method} ${upstream}`,
+      kind: 2,
+      startMs: now(),
+      endMs: 0,
+      attributes: clientAttributes(this.#method, backend, upstream, n),
+      error: false,
+    }
+    this.#attempt = attempt
+    const out = withoutTraceHeaders(headers)
+    out.push('traceparent', `00-${attempt.traceId}-${attempt.spanId}-01`)
+    if (attempt.traceState !== '') out.push('tracestate', attempt.traceState)
+    return out
+  }
+
+  attemptEnd(error: ErrorCode | undefined, status: number | undefined): void {
+    const attempt = this.#attempt
+    if (attempt === undefined) return
+    if (status !== undefined) attempt.attributes['http.response.status_code'] = status
+    if (error !== undefined || (status !== undefined && status >= 500)) {
+      attempt.attributes['error.type'] = error ?? String(status)
+      attempt.error = true
+    }
+    this.#endAttempt(attempt)
+  }
+
+  #endAttempt(attempt: SpanRecord): void {
+    attempt.endMs = now()
+    this.#attempt = undefined
+    this.#exporter.add(attempt)
+  }
+
+  end(location: string | undefined, upstream: string | undefined, outcome: ForwardOutcome): void {
+    if (this.#attempt !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
+    const server = this.#server
+    const attrs = server.attributes
+    if (location !== undefined) server.name = `${this.#method} ${location}`
+    attrs['http.response.status_code'] = outcome.status
+    if (location !== undefined) attrs['fleetgate.location'] = location
+    if (upstream !== undefined) attrs['fleetgate.upstream'] = upstream
+    if (outcome.backend !== undefined) attrs['fleetgate.backend'] = outcome.backend
+    if (outcome.error !== undefined || outcome.status >= 500) attrs['error.type'] = outcome.error ?? String(outcome.status)
+    server.error = outcome.status >= 500
+    server.endMs = now()
+    this.#exporter.add(server)
   }
 }
 
@@ -162,14 +294,6 @@ function clientAttributes(method: string, backend: Backend, upstream: string, at
   return attrs
 }
 
-function endAttributes(span: Span, error: ErrorCode | undefined, status: number | undefined): void {
-  if (status !== undefined) span.setAttribute('http.response.status_code', status)
-  if (error !== undefined || (status !== undefined && status >= 500)) {
-    span.setAttribute('error.type', error ?? String(status))
-    span.setStatus({ code: SpanStatusCode.ERROR })
-  }
-}
-
 /** The upstream headers without the client's trace headers (traceparent, tracestate). */
 function withoutTraceHeaders(headers: readonly string[]): string[] {
   const out: string[] = []
@@ -183,24 +307,4 @@ function withoutTraceHeaders(headers: readonly string[]): string[] {
 /** traceparent or tracestate, in any case. */
 function isTraceHeader(name: string): boolean {
   return (name.length === 11 || name.length === 10) && /^trace(parent|state)$/i.test(name)
-}
-
-/** The upstream headers without the client's trace headers, plus those of `context` (the attempt's span). */
-function withTraceHeaders(headers: readonly string[], context: Context): string[] {
-  const out = withoutTraceHeaders(headers)
-  const carrier: Record<string, string> = {}
-  propagator.inject(context, carrier, defaultTextMapSetter)
-  for (const name of Object.keys(carrier)) out.push(name, carrier[name] as string)
-  return out
-}
-
-let diagnosticsRouted = false
-/** Sends the SDK's own warnings (failed exports) to the gateway's log, once per process. */
-function routeDiagnostics(logger: Logger): void {
-  if (diagnosticsRouted) return
-  diagnosticsRouted = true
-  const warn = (message: string, ...args: unknown[]) =>
-    logger.warn({ detail: args.map(String).join(' ') || undefined }, `tracing: ${message}`)
-  const ignore = () => {}
-  diag.setLogger({ error: warn, warn, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN)
 }
