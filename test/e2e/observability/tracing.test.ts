@@ -20,6 +20,9 @@ interface ReceivedSpan {
   attributes: Record<string, string | number | boolean>
   status: number
   service: string
+  /** Unix nanoseconds, as the OTLP JSON encoding writes them. */
+  start: bigint
+  end: bigint
 }
 
 const SERVER = 2
@@ -71,6 +74,8 @@ async function startReceiver(): Promise<{ server: Server; url: string; spans: Re
               attributes: attrs(s.attributes),
               status: s.status?.code ?? 0,
               service,
+              start: BigInt(s.startTimeUnixNano),
+              end: BigInt(s.endTimeUnixNano),
             })
           }
         }
@@ -208,6 +213,11 @@ describe('tracing', () => {
     assert.equal(client.attributes['server.port'], backend.port)
     assert.equal(client.attributes['http.response.status_code'], 200)
     assert.equal(client.attributes['fleetgate.backend'], backend.addr)
+    // Times are taken on the request path and the spans made later, on the export thread: the
+    // upstream attempt lies within the request, and the request ended moments ago.
+    assert.ok(server.start <= client.start && client.start <= client.end && client.end <= server.end, 'client span within server span')
+    const ageMs = Number(BigInt(Date.now()) * 1_000_000n - server.end) / 1e6
+    assert.ok(ageMs >= 0 && ageMs < 10_000, `the server span ended ${ageMs} ms ago`)
   })
 
   test('starts a new trace when the client sent none', async () => {
@@ -324,6 +334,29 @@ describe('tracing', () => {
     // Stopped at once, well before the batch processor's one-second export.
     assert.equal(await other.stop(), 0)
     assert.equal(spansOf(traceId).length, 2)
+  })
+
+  test('a collector that refuses the spans is reported in the log, and requests go on', async () => {
+    const refusing = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(400).end())
+    })
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', () => resolve()))
+    const otherPort = await freePort()
+    const other = await startGateway(
+      config(`[tracing]\nendpoint = "http://127.0.0.1:${(refusing.address() as { port: number }).port}"\nsampling_ratio = 1`).replace(
+        `127.0.0.1:${port}`,
+        `127.0.0.1:${otherPort}`,
+      ),
+    )
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`http://127.0.0.1:${otherPort}/api/refused`)).status, 200)
+      await waitFor('a tracing warning in the log', () => /"msg":"tracing: /.test(other.process.output()), 10_000)
+      assert.equal((await fetch(`http://127.0.0.1:${otherPort}/api/after`)).status, 200)
+    } finally {
+      await other.stop()
+      refusing.close()
+    }
   })
 
   test('an endpoint that is not an http(s) URL is a config error', async () => {

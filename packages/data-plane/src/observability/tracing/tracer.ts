@@ -82,6 +82,11 @@ class SpanHandoff {
       this.#dead = true
       logger.error({ err }, 'tracing: the span export thread failed; spans are dropped from now on')
     })
+    this.#worker.on('exit', (code) => {
+      if (this.#dead || this.#shut !== undefined) return
+      this.#dead = true
+      logger.error({ code }, 'tracing: the span export thread exited; spans are dropped from now on')
+    })
   }
 
   add(span: SpanRecord): void {
