@@ -24,10 +24,11 @@ export default definePlugin({
   create(config, env) {
     if (config.header === '' && config.query === '' && config.cookie === '') throw new Error('set header, query or cookie')
     const verify = createJwtVerifier(config, resolveJwtKey(config))
-    const claimHeaders = Object.entries(config.claims_to_headers)
-    for (const [claim, header] of claimHeaders) {
+    // Upstream names lower-cased once here (as HTTP/2 requires): undici then takes them without a copy.
+    const claimHeaders = Object.entries(config.claims_to_headers).map(([claim, header]): [string, string] => {
       if (!HEADER_NAME.test(header)) throw new Error(`claims_to_headers.${claim}: invalid header name "${header}"`)
-    }
+      return [claim, header.toLowerCase()]
+    })
     const header = config.header.toLowerCase()
     const isAuthorization = header === 'authorization'
     const realm = config.realm === '' ? '' : `realm="${config.realm.replace(/["\\]/g, '')}"`

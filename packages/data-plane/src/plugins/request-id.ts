@@ -20,7 +20,8 @@ export default definePlugin({
         return undefined
       },
       upstream_request(ctx, upstream) {
-        setFlatHeader(upstream.headers, config.header, ctx.vars.request_id as string)
+        // Lower-cased upstream (as HTTP/2 requires): undici then takes the name without a copy.
+        setFlatHeader(upstream.headers, lower, ctx.vars.request_id as string)
       },
       response(ctx, head) {
         if (config.return_header && ctx.vars.request_id !== undefined) setFlatHeader(head.headers, config.header, ctx.vars.request_id)

@@ -21,42 +21,59 @@ const isPromise = (value: unknown): value is Promise<HookResult> => typeof (valu
  * cost no promise: the chain only goes asynchronous from a hook that returns a promise.
  */
 export function runRequestPhase(chain: PluginChain, ctx: RequestContext, res: ServerResponse, proceed: () => void, end: EndRequest): void {
+  runRequestHooks(chain, ctx, res, proceed, end, 0)
+}
+
+/** The request hooks from index `from` on; a loop with no closure until a hook returns a promise. */
+function runRequestHooks(
+  chain: PluginChain,
+  ctx: RequestContext,
+  res: ServerResponse,
+  proceed: () => void,
+  end: EndRequest,
+  from: number,
+): void {
   const hooks = chain.request
-  let i = 0
-  const settle = (name: string, result: HookResult): boolean => {
-    if (result === undefined) return false
-    ctx.vars.answered_by = name
-    countPluginReply(name, result)
-    writeReply(chain, ctx, res, result, (status, failure, bodyBytes) =>
-      end({ status, backend: undefined, attempts: 0, error: failure ? 'INTERNAL' : undefined, cause: failure, bodyBytes }),
-    )
-    return true
-  }
-  const step = (): void => {
-    while (i < hooks.length) {
-      const { name, run } = hooks[i++] as (typeof hooks)[number]
-      let result: HookResult | Promise<HookResult>
-      try {
-        result = run(ctx)
-      } catch (err) {
-        failRequest(chain, ctx, res, name, err, end)
-        return
-      }
-      if (isPromise(result)) {
-        result.then(
-          (r) => {
-            if (res.destroyed) end(clientGone(res))
-            else if (!settle(name, r)) step()
-          },
-          (err: unknown) => failRequest(chain, ctx, res, name, err, end),
-        )
-        return
-      }
-      if (settle(name, result)) return
+  for (let i = from; i < hooks.length; i++) {
+    const { name, run } = hooks[i] as (typeof hooks)[number]
+    let result: HookResult | Promise<HookResult>
+    try {
+      result = run(ctx)
+    } catch (err) {
+      failRequest(chain, ctx, res, name, err, end)
+      return
     }
-    proceed()
+    if (isPromise(result)) {
+      result.then(
+        (r) => {
+          if (res.destroyed) end(clientGone(res))
+          else if (!answerRequest(chain, ctx, res, end, name, r)) runRequestHooks(chain, ctx, res, proceed, end, i + 1)
+        },
+        (err: unknown) => failRequest(chain, ctx, res, name, err, end),
+      )
+      return
+    }
+    if (answerRequest(chain, ctx, res, end, name, result)) return
   }
-  step()
+  proceed()
+}
+
+/** Writes a request hook's reply, if it gave one, and ends the request; false when it gave none. */
+function answerRequest(
+  chain: PluginChain,
+  ctx: RequestContext,
+  res: ServerResponse,
+  end: EndRequest,
+  name: string,
+  result: HookResult,
+): boolean {
+  if (result === undefined) return false
+  ctx.vars.answered_by = name
+  countPluginReply(name, result)
+  writeReply(chain, ctx, res, result, (status, failure, bodyBytes) =>
+    end({ status, backend: undefined, attempts: 0, error: failure ? 'INTERNAL' : undefined, cause: failure, bodyBytes }),
+  )
+  return true
 }
 
 /**
