@@ -178,6 +178,56 @@ tls_key = "${key}"
       ca.cleanup()
     }
   })
+  test('names every TLS key at fault, not only the first', async () => {
+    const ca = createTestCa('validate-all')
+    try {
+      const site = ca.issue({ dns: ['site.test'] })
+      const other = ca.issue({ dns: ['other.test'] })
+      const garbage = join(dir, 'garbage-ca.pem')
+      await writeFile(garbage, 'not a certificate\n')
+      const file = join(dir, 'tls-all.toml')
+      await writeFile(
+        file,
+        `
+[upstreams.api]
+addrs = ["127.0.0.1:8001"]
+
+[locations.web]
+upstream = "api"
+
+[certificates.gone]
+domains = ["gone.test"]
+tls_cert = "${join(dir, 'gone.pem')}"
+tls_key = "${site.keyPath}"
+
+[certificates.crossed]
+domains = ["crossed.test"]
+tls_cert = "${site.certPath}"
+tls_key = "${other.keyPath}"
+
+[certificates.fine]
+domains = ["site.test"]
+tls_cert = "${site.certPath}"
+tls_key = "${site.keyPath}"
+
+[servers.edge]
+addr = "127.0.0.1:8443"
+locations = ["web"]
+certificates = ["gone", "crossed", "fine"]
+tls_client_auth = "required"
+tls_client_ca = "${garbage}"
+`,
+      )
+      const { code, stderr } = await fleetgate(['validate', file])
+      assert.equal(code, 1, stderr)
+      assert.match(stderr, /certificates\.gone\.tls_cert: cannot read .*gone\.pem: ENOENT/)
+      assert.match(stderr, /certificates\.crossed\.tls_key: /)
+      assert.match(stderr, /servers\.edge\.tls_client_ca: no PEM certificate found/)
+      assert.doesNotMatch(stderr, /certificates\.fine/)
+    } finally {
+      ca.cleanup()
+    }
+  })
 })
 
 describe('environment variables', () => {
