@@ -60,33 +60,22 @@ export function createTracing(config: TracingConfig & { endpoint: string }, logg
 
 /**
  * The main thread's end of the export thread: finished spans wait in a batch that is posted
- * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). If the thread dies, tracing logs
- * it once and drops spans from then on; the proxy goes on.
+ * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). The thread starts with the first
+ * finished span, so tracing that samples nothing costs no thread and no SDK. If the thread
+ * dies, tracing logs it once and drops spans from then on; the proxy goes on.
  */
 class SpanHandoff {
-  readonly #worker: Worker
+  readonly #data: SpanWorkerData
   readonly #logger: Logger
+  #worker: Worker | undefined
   #batch: SpanRecord[] = []
   #timer: NodeJS.Timeout | undefined
   #dead = false
   #shut: Promise<void> | undefined
 
   constructor(data: SpanWorkerData, logger: Logger) {
+    this.#data = data
     this.#logger = logger
-    this.#worker = new Worker(new URL('./span-worker.ts', import.meta.url), { workerData: data })
-    this.#worker.unref()
-    this.#worker.on('message', (message: FromSpanWorker) => {
-      if (message.type === 'warn') logger.warn({ detail: message.detail || undefined }, `tracing: ${message.message}`)
-    })
-    this.#worker.on('error', (err) => {
-      this.#dead = true
-      logger.error({ err }, 'tracing: the span export thread failed; spans are dropped from now on')
-    })
-    this.#worker.on('exit', (code) => {
-      if (this.#dead || this.#shut !== undefined) return
-      this.#dead = true
-      logger.error({ code }, 'tracing: the span export thread exited; spans are dropped from now on')
-    })
   }
 
   add(span: SpanRecord): void {
@@ -94,6 +83,25 @@ class SpanHandoff {
     this.#batch.push(span)
     if (this.#batch.length >= HANDOFF_BATCH) this.#flush()
     else if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), HANDOFF_DELAY_MS).unref()
+  }
+
+  #start(): Worker {
+    const logger = this.#logger
+    const worker = new Worker(new URL('./span-worker.ts', import.meta.url), { workerData: this.#data })
+    worker.unref()
+    worker.on('message', (message: FromSpanWorker) => {
+      if (message.type === 'warn') logger.warn({ detail: message.detail || undefined }, `tracing: ${message.message}`)
+    })
+    worker.on('error', (err) => {
+      this.#dead = true
+      logger.error({ err }, 'tracing: the span export thread failed; spans are dropped from now on')
+    })
+    worker.on('exit', (code) => {
+      if (this.#dead || this.#shut !== undefined) return
+      this.#dead = true
+      logger.error({ code }, 'tracing: the span export thread exited; spans are dropped from now on')
+    })
+    return worker
   }
 
   #flush(): void {
@@ -106,6 +114,7 @@ class SpanHandoff {
   }
 
   #post(message: ToSpanWorker): void {
+    this.#worker ??= this.#start()
     this.#worker.postMessage(message)
   }
 
@@ -117,8 +126,9 @@ class SpanHandoff {
 
   async #shutdown(): Promise<void> {
     this.#flush()
+    const worker = this.#worker
+    if (worker === undefined) return
     if (!this.#dead) {
-      const worker = this.#worker
       worker.ref()
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -139,7 +149,7 @@ class SpanHandoff {
         this.#post({ type: 'shutdown' })
       })
     }
-    await this.#worker.terminate()
+    await worker.terminate()
   }
 }
 
