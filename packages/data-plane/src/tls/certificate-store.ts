@@ -5,18 +5,12 @@ import { createCertificatePool } from './certificate-pool.ts'
 import type { LiveCertificate, LiveCertificateTiming } from './live-certificate.ts'
 import { DEFAULT_OCSP_TIMING } from './ocsp-stapler.ts'
 import { DEFAULT_WATCH_TIMING, type StopWatching, type WatchTiming, watchPemFiles } from './pem-file-watcher.ts'
-import { type ClientCaFile, compileServerTls } from './server-tls.ts'
+import { type ClientCaFile, type CompiledServerTls, compileServerTls } from './server-tls.ts'
 import type { CertificateStore, ServerTls } from './types.ts'
 
 /** Options for tests: shorter timers. */
 export interface CertificateStoreOptions {
   timing?: Partial<LiveCertificateTiming>
-}
-
-/** A certificate a store holds between start() and close(), and whether a server wants it stapled. */
-interface Hold {
-  cert: LiveCertificate
-  stapling: boolean
 }
 
 /**
@@ -29,6 +23,11 @@ const storeFiles = new WeakMap<
 >()
 
 const DAY_MS = 86_400_000
+
+/** The certificates a store holds, by reuse key (tests). */
+export function storeCertificates(store: CertificateStore): readonly LiveCertificate[] {
+  return [...(storeFiles.get(store)?.certificates.values() ?? [])]
+}
 
 /** The server keys the store depends on: any other server change keeps the same store. */
 function tlsKeys(server: ServerConfig): unknown[] {
@@ -76,17 +75,23 @@ export function createCertificateStore(
     const live = pool.named(name, cert)
     if (live !== undefined) named.set(name, live)
   }
-  const holds: Hold[] = []
+  const compiledServers: CompiledServerTls[] = []
   const clientCas: ClientCaFile[] = []
   const servers = new Map<string, ServerTls>()
-  for (const [name, server] of Object.entries(config.servers)) {
-    if (!isTlsServer(server)) continue
-    const compiled = compileServerTls(name, server, config, named, pool.own(name, server), log)
-    servers.set(name, compiled.tls)
-    for (const cert of compiled.certs) holds.push({ cert, stapling: compiled.stapling })
-    if (compiled.clientCa !== undefined) clientCas.push(compiled.clientCa)
+  try {
+    for (const [name, server] of Object.entries(config.servers)) {
+      if (!isTlsServer(server)) continue
+      const compiled = compileServerTls(name, server, config, named, pool.own(name, server), log)
+      servers.set(name, compiled.tls)
+      compiledServers.push(compiled)
+      if (compiled.clientCa !== undefined) clientCas.push(compiled.clientCa)
+    }
+  } catch (err) {
+    // A config that fails leaves no contexts behind in the certificates the running store shares.
+    for (const compiled of compiledServers) compiled.discard()
+    throw err
   }
-  const store = storeOf(hash, servers, holds, clientCas, timing.watch)
+  const store = storeOf(hash, servers, compiledServers, clientCas, timing.watch)
   storeFiles.set(store, { certificates: pool.used, clientCas })
   return store
 }
@@ -94,7 +99,7 @@ export function createCertificateStore(
 function storeOf(
   hash: string,
   servers: ReadonlyMap<string, ServerTls>,
-  holds: readonly Hold[],
+  compiled: readonly CompiledServerTls[],
   clientCas: readonly ClientCaFile[],
   watchTiming: WatchTiming,
 ): CertificateStore {
@@ -106,7 +111,7 @@ function storeOf(
     start() {
       if (state !== 'new') return
       state = 'started'
-      for (const hold of holds) hold.cert.retain(hold.stapling)
+      for (const server of compiled) server.hold()
       // A client CA bundle replaced on disk (a CA rotated in) is read again, like certificates.
       for (const ca of clientCas) stopWatching.push(watchPemFiles([ca.path], ca.reload, watchTiming))
     },
@@ -114,7 +119,10 @@ function storeOf(
       const wasStarted = state === 'started'
       state = 'closed'
       for (const stop of stopWatching.splice(0)) stop()
-      if (wasStarted) for (const hold of holds) hold.cert.release(hold.stapling)
+      for (const server of compiled) {
+        if (wasStarted) server.release()
+        else server.discard()
+      }
     },
   }
 }

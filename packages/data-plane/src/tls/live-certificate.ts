@@ -40,9 +40,19 @@ export interface LiveCertificate {
   staple(): Buffer | undefined
   /** Awaits the OCSP fetch in flight (tests). */
   ocspRefreshed(): Promise<void>
-  /** Starts background work on the first hold; `stapling` counts holders that want OCSP. */
-  retain(stapling: boolean): void
-  release(stapling: boolean): void
+  /**
+   * Starts background work on the first hold; `stapling` counts holders that want OCSP. The hold
+   * keeps `profile`'s context (prepared before).
+   */
+  retain(stapling: boolean, profile: ContextProfile): void
+  /** Ends a hold; a profile's context that no hold keeps any more is dropped. */
+  release(stapling: boolean, profile: ContextProfile): void
+  /** Moves one hold from profile `from` to the prepared `to` (its server's client CA was reloaded). */
+  moveHold(from: ContextProfile, to: ContextProfile): void
+  /** Drops `profile`'s context unless a hold keeps it (a store that was built but never started). */
+  discard(profile: ContextProfile): void
+  /** Keys of the profiles it has a context for (tests). */
+  profileKeys(): string[]
 }
 
 /** The reuse key of a certificate made from `sources` under `label`. */
@@ -70,6 +80,20 @@ export function createLiveCertificate(
 ): LiveCertificate {
   let material = loadCertificateMaterial(sources)
   const contexts = new Map<string, { profile: ContextProfile; built: ReturnType<typeof build> }>()
+  // Holds per profile: a context lives while a started store's server serves it. Without this,
+  // every client CA rotation or TLS settings change left one more context behind, rebuilt on
+  // each reload of the certificate.
+  const profileHolds = new Map<string, number>()
+  const holdProfile = (key: string) => profileHolds.set(key, (profileHolds.get(key) ?? 0) + 1)
+  const releaseProfile = (key: string) => {
+    const left = (profileHolds.get(key) ?? 0) - 1
+    if (left > 0) {
+      profileHolds.set(key, left)
+      return
+    }
+    profileHolds.delete(key)
+    contexts.delete(key)
+  }
   const listeners = new Set<() => void>()
   let holders = 0
   let staplingHolders = 0
@@ -133,7 +157,8 @@ export function createLiveCertificate(
     ocspRefreshed: async () => {
       await stapler?.refreshed()
     },
-    retain(stapling) {
+    retain(stapling, profile) {
+      holdProfile(profile.key)
       holders += 1
       if (stapling) staplingHolders += 1
       if (holders === 1) {
@@ -145,7 +170,8 @@ export function createLiveCertificate(
       }
       if (stapling && staplingHolders === 1) startStapler()
     },
-    release(stapling) {
+    release(stapling, profile) {
+      releaseProfile(profile.key)
       holders = Math.max(0, holders - 1)
       if (stapling) staplingHolders = Math.max(0, staplingHolders - 1)
       if (staplingHolders === 0) {
@@ -157,6 +183,14 @@ export function createLiveCertificate(
         stopBackground = []
       }
     },
+    moveHold(from, to) {
+      holdProfile(to.key)
+      releaseProfile(from.key)
+    },
+    discard(profile) {
+      if (!profileHolds.has(profile.key)) contexts.delete(profile.key)
+    },
+    profileKeys: () => [...contexts.keys()],
   }
   return cert
 }

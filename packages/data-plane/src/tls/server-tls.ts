@@ -10,9 +10,12 @@ import type { ServerTls } from './types.ts'
 /** A server's TLS and what it holds while live. */
 export interface CompiledServerTls {
   tls: ServerTls
-  /** Every certificate the server may serve (each holds its context for the server's profile). */
-  certs: LiveCertificate[]
-  stapling: boolean
+  /** Holds every certificate the server may serve, with its context for the server's profile (store start). */
+  hold(): void
+  /** Ends the holds of hold() (store close). */
+  release(): void
+  /** Drops the contexts prepared for a store that never started, unless another holds them. */
+  discard(): void
   /** The `tls_client_ca` file, when client certificates are asked for and the CA is not inline. */
   clientCa: ClientCaFile | undefined
 }
@@ -47,6 +50,8 @@ export function compileServerTls(
   const stapling = server.ocsp_stapling ?? true
   if (server.ocsp_stapling === true) warnStaplingGaps(`servers.${name}`, certs, log)
   const caListeners = new Set<() => void>()
+  // The profile whose contexts this server holds (between hold() and release()).
+  let held: ContextProfile | undefined
   const reloadClientCa = (): void => {
     let next: ContextProfile
     try {
@@ -57,6 +62,10 @@ export function compileServerTls(
       log.error({ server: name, err: (err as Error).message }, `servers.${name}.tls_client_ca: not reloaded, the previous CA stays in use`)
       return
     }
+    // The old CA's contexts go once no server holds them; new handshakes already use `next`.
+    if (held !== undefined) for (const cert of certs) cert.moveHold(held, next)
+    else for (const cert of certs) cert.discard(profile)
+    if (held !== undefined) held = next
     profile = next
     log.info({ server: name }, `servers.${name}.tls_client_ca reloaded: new handshakes verify against it`)
     for (const listener of caListeners) listener()
@@ -86,7 +95,23 @@ export function compileServerTls(
     profile.clientAuth === 'off' || server.tls_client_ca === undefined
       ? undefined
       : pemSource(`servers.${name}.tls_client_ca`, server.tls_client_ca).path
-  return { tls, certs, stapling, clientCa: caPath === undefined ? undefined : { path: caPath, reload: reloadClientCa } }
+  return {
+    tls,
+    hold() {
+      if (held !== undefined) return
+      held = profile
+      for (const cert of certs) cert.retain(stapling, profile)
+    },
+    release() {
+      if (held === undefined) return
+      for (const cert of certs) cert.release(stapling, held)
+      held = undefined
+    },
+    discard() {
+      if (held === undefined) for (const cert of certs) cert.discard(profile)
+    },
+    clientCa: caPath === undefined ? undefined : { path: caPath, reload: reloadClientCa },
+  }
 }
 
 function buildSniTable(

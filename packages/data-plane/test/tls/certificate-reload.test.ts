@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { connect } from 'node:tls'
 import { createTestCa, type TestCa, type TestCert, waitFor } from '@fleetgate/testkit'
-import { createCertificateStore } from '../../src/tls/certificate-store.ts'
+import { createCertificateStore, storeCertificates } from '../../src/tls/certificate-store.ts'
 import type { CertificateStore, ServerTls } from '../../src/tls/types.ts'
 import { recordingLogger, serveTls, tomlConfig } from './tls-fixture.ts'
 
@@ -104,13 +104,15 @@ describe('certificate reload from disk', () => {
     }
   })
 
-  test('a closed store stops watching', async () => {
+  test('a closed store stops watching, and its contexts go', async () => {
     install(first, ca.dir, 'rename')
     const { store, tls } = liveStore()
-    const before = tls.contextFor('live.test')
+    const [live] = storeCertificates(store)
+    assert.ok(live !== undefined && tls.contextFor('live.test') !== undefined)
     store.close()
+    assert.equal(tls.contextFor('live.test'), undefined, 'no started store serves it: its context is dropped')
     install(second, ca.dir, 'rename')
     await new Promise((resolve) => setTimeout(resolve, 700))
-    assert.equal(tls.contextFor('live.test'), before)
+    assert.equal(live.material().leaf.serialNumber, first.serial, 'the file change was not read')
   })
 })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ConfigValidationError } from '@fleetgate/schema'
 import { createTestCa, type TestCa, type TestCert } from '@fleetgate/testkit'
-import { createCertificateStore } from '../../src/tls/certificate-store.ts'
+import { createCertificateStore, storeCertificates } from '../../src/tls/certificate-store.ts'
 import type { CertificateStore } from '../../src/tls/types.ts'
 import { handshake, recordingLogger, serveTls, tomlConfig } from './tls-fixture.ts'
 
@@ -269,5 +269,45 @@ describe('certificate store', () => {
     assert.equal(second.forServer('s')?.contextFor('a.test'), contextA)
     assert.ok(second.forServer('s')?.contextFor('x.wild.test'))
     assert.equal(second.forServer('s')?.contextFor('b.test'), undefined)
+  })
+
+  test('a certificate keeps contexts only for the profiles a started store serves', () => {
+    const logger = recordingLogger().logger
+    const profilesOfA = (store: CertificateStore) => {
+      const held = storeCertificates(store)
+      assert.equal(held.length, 1, 'the store holds certificate a only')
+      return (held[0] as (typeof held)[number]).profileKeys().length
+    }
+    const caFile = join(ca.dir, 'rotating-ca.pem')
+    writeFileSync(caFile, ca.certPem)
+    const toml = (min: string) =>
+      server(`certificates = ["a"]\ntls_min_version = "${min}"\ntls_client_auth = "optional"\ntls_client_ca = "${caFile}"`) +
+      certificate('a', certs.a as TestCert, ['a.test'])
+    const first = createCertificateStore(tomlConfig(toml('1.2')), undefined, logger)
+    first.start()
+    assert.equal(profilesOfA(first), 1)
+
+    // A TLS settings change: the next store starts, the old one closes, its profile goes.
+    const second = createCertificateStore(tomlConfig(toml('1.3')), first, logger)
+    second.start()
+    first.close()
+    stores.push(second)
+    assert.equal(profilesOfA(second), 1)
+    assert.equal(first.forServer('s')?.contextFor('a.test'), undefined, "the closed store's context is gone")
+    assert.ok(second.forServer('s')?.contextFor('a.test'))
+
+    // A client CA rotated on disk: the old CA's context goes, handshakes get the new one.
+    const before = second.forServer('s')?.contextFor('a.test')
+    const rotatedIn = createTestCa('rotated-in')
+    writeFileSync(caFile, `${ca.certPem}\n${rotatedIn.certPem}`)
+    rotatedIn.cleanup()
+    assert.equal(createCertificateStore(tomlConfig(toml('1.3')), second, logger), second)
+    assert.equal(profilesOfA(second), 1)
+    assert.notEqual(second.forServer('s')?.contextFor('a.test'), before)
+
+    // A config that fails after preparing a new profile leaves nothing behind.
+    const broken = `${toml('1.2')}[servers.t]\naddr = "127.0.0.1:0"\nlocations = ["l"]\ncertificates = ["nope"]\n`
+    assert.throws(() => createCertificateStore(tomlConfig(broken), second, logger), ConfigValidationError)
+    assert.equal(profilesOfA(second), 1)
   })
 })
