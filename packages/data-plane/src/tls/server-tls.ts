@@ -63,9 +63,11 @@ export function compileServerTls(
       return
     }
     // The old CA's contexts go once no server holds them; new handshakes already use `next`.
-    if (held !== undefined) for (const cert of certs) cert.moveHold(held, next)
-    else for (const cert of certs) cert.discard(profile)
-    if (held !== undefined) held = next
+    if (held === undefined) for (const cert of certs) cert.discard(profile)
+    else {
+      for (const cert of certs) cert.moveHold(held, next)
+      held = next
+    }
     profile = next
     log.info({ server: name }, `servers.${name}.tls_client_ca reloaded: new handshakes verify against it`)
     for (const listener of caListeners) listener()
