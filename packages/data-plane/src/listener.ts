@@ -112,6 +112,7 @@ function h2Settings(rt: ServerRuntime): Settings {
 function guardSession(session: ServerHttp2Session, limits: { resetsPerSecond: number; idleMs: number }): void {
   let windowStart = 0
   let resets = 0
+  let refused = false
   session.on('stream', (stream) => {
     stream.once('aborted', () => {
       const now = performance.now()
@@ -119,11 +120,13 @@ function guardSession(session: ServerHttp2Session, limits: { resetsPerSecond: nu
         windowStart = now
         resets = 0
       }
-      if (++resets > limits.resetsPerSecond && !session.closed) {
-        // GOAWAY first and the connection torn down a moment later: destroyed at once, the
-        // socket closed before the GOAWAY frame was flushed and the client never learnt why.
+      if (++resets > limits.resetsPerSecond && !refused && !session.closed) {
+        refused = true
+        // GOAWAY alone (nghttp2 refuses new streams from then on), and the connection torn down a
+        // moment later. Destroyed at once, the socket closed before the frame was flushed; and
+        // session.close() with no stream open destroys at once too, sending its own GOAWAY
+        // (NO_ERROR or INTERNAL_ERROR) that could reach the client first: it never learnt why.
         session.goaway(h2.NGHTTP2_ENHANCE_YOUR_CALM)
-        session.close()
         setTimeout(() => session.destroy(), 1000).unref()
       }
     })
