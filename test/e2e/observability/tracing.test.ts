@@ -89,6 +89,8 @@ async function startReceiver(): Promise<{ server: Server; url: string; spans: Re
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>
 let backend: TestBackend
+/** Closed by the stale-cache test: its cached answer is then served stale. */
+let fading: TestBackend
 let gateway: GatewayProcess
 let base: string
 let deadPort: number
@@ -102,6 +104,13 @@ addrs = ["${backend.addr}"]
 addrs = ["127.0.0.1:${deadPort}", "${backend.addr}"]
 circuit_break_failures = 0
 
+[upstreams.fading]
+addrs = ["${fading.addr}"]
+
+[plugins.sie]
+type = "cache"
+stale_if_error = "60s"
+
 [locations.api]
 upstream = "api"
 path = "/api"
@@ -110,9 +119,14 @@ path = "/api"
 upstream = "flaky"
 path = "/flaky"
 
+[locations.fading]
+upstream = "fading"
+path = "/fading"
+plugins = ["sie"]
+
 [servers.main]
 addr = "127.0.0.1:${port}"
-locations = ["api", "flaky"]
+locations = ["api", "flaky", "fading"]
 ${tracing}
 `
 
@@ -136,6 +150,9 @@ function backendParent(): { traceId: string; spanId: string; flags: string; trac
 before(async () => {
   receiver = await startReceiver()
   backend = await startBackend('api')
+  fading = await startBackend('fading', (_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=1' }).end('cached once')
+  })
   deadPort = await freePort()
   port = await freePort()
   base = `http://127.0.0.1:${port}`
@@ -147,6 +164,7 @@ before(async () => {
 after(async () => {
   await gateway?.stop()
   await backend?.close()
+  await fading?.close()
   receiver?.server.close()
 })
 
@@ -265,6 +283,24 @@ describe('tracing', () => {
     assert.equal(server?.name, 'GET')
     assert.equal(server?.attributes['error.type'], 'NO_ROUTE')
     assert.equal(server?.attributes['http.response.status_code'], 404)
+  })
+
+  test('a stale cached answer served while the upstream is down is no error of the server span', async () => {
+    assert.equal((await fetch(`${base}/fading/page`)).status, 200)
+    await fading.close()
+    await new Promise((r) => setTimeout(r, 1100)) // max-age=1: the entry is stale now
+    const traceId = hex(16)
+    const res = await fetch(`${base}/fading/page`, { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } })
+    assert.equal(await res.text(), 'cached once')
+    assert.equal(res.headers.get('x-cache'), 'STALE')
+    const spans = await waitForSpans(traceId, 2)
+    const server = spans.find((s) => s.kind === SERVER) as ReceivedSpan
+    const client = spans.find((s) => s.kind === CLIENT) as ReceivedSpan
+    assert.equal(server.attributes['http.response.status_code'], 200)
+    assert.equal(server.attributes['error.type'], undefined, 'the client got its answer')
+    assert.equal(server.status, 0)
+    assert.equal(client.attributes['error.type'], 'UPSTREAM_CONNECT', 'the failed attempt keeps its error')
+    assert.equal(client.status, 2)
   })
 
   test('sampling_ratio 0 exports no new trace but honours a sampled parent', async () => {

@@ -247,7 +247,10 @@ class SampledTrace implements RequestTrace {
     if (location !== undefined) attrs['fleetgate.location'] = location
     if (upstream !== undefined) attrs['fleetgate.upstream'] = upstream
     if (outcome.backend !== undefined) attrs['fleetgate.backend'] = outcome.backend
-    if (outcome.error !== undefined || outcome.status >= 500) attrs['error.type'] = outcome.error ?? String(outcome.status)
+    // An upstream error the client never saw (a stale cached answer served instead) stays on the
+    // attempt's span: the request itself succeeded.
+    if ((outcome.error !== undefined && outcome.status >= 400) || outcome.status >= 500)
+      attrs['error.type'] = outcome.error ?? String(outcome.status)
     server.error = outcome.status >= 500
     server.endMs = now()
     this.#exporter.add(server)
