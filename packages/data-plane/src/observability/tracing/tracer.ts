@@ -156,14 +156,13 @@ class SpanHandoff {
 const now = (): number => performance.timeOrigin + performance.now()
 
 function startRequestTrace(exporter: SpanHandoff, ratio: number, req: IncomingMessage): RequestTrace | undefined {
-  if (req.headers.traceparent === undefined) {
-    // A new trace: drawn by the ratio here. Most are not sampled, and those cost a random number
-    // and, once an upstream is asked, one header: no record.
+  const parent =
+    req.headers.traceparent === undefined ? undefined : trace.getSpanContext(propagator.extract(ROOT_CONTEXT, req.headers, headerGetter))
+  if (parent === undefined) {
+    // A new trace (no traceparent came, or not a valid one): drawn by the ratio here. Most are
+    // not sampled, and those cost a random number and, once an upstream is asked, one header.
     return Math.random() < ratio ? new SampledTrace(exporter, req, undefined) : new UnsampledRoot()
   }
-  const parent = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, req.headers, headerGetter))
-  // Not a valid traceparent: a new trace, as if none had come.
-  if (parent === undefined) return Math.random() < ratio ? new SampledTrace(exporter, req, undefined) : new UnsampledRoot()
   // A sampled parent is honoured whatever the ratio: a trace the client started stays whole.
   // The client's trace, not sampled: nothing is recorded, and its traceparent goes upstream unchanged.
   return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : new SampledTrace(exporter, req, parent)
