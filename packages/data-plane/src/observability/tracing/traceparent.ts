@@ -14,9 +14,8 @@ const text = Buffer.from(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`, 'latin1')
 export function unsampledTraceparent(): string {
   const bytes = random.bytes
   const at = random.take()
-  // All-zero ids are invalid (W3C Trace Context 3.2.2.3, 3.2.2.4); one chance in 2^64 at worst.
-  if ((bytes.readUInt32LE(at) | bytes.readUInt32LE(at + 4) | bytes.readUInt32LE(at + 8) | bytes.readUInt32LE(at + 12)) === 0) bytes[at] = 1
-  if ((bytes.readUInt32LE(at + 16) | bytes.readUInt32LE(at + 20)) === 0) bytes[at + 16] = 1
+  notAllZero(bytes, at, 16)
+  notAllZero(bytes, at + 16, 8)
   writeHex(bytes, at, 16, text, 3)
   writeHex(bytes, at + 16, 8, text, 36)
   return text.toString('latin1')
@@ -36,8 +35,13 @@ export function newSpanId(): string {
 }
 
 function nonZeroHex(pool: RandomPool, size: number): string {
-  const bytes = pool.bytes
   const at = pool.take()
-  if (bytes.subarray(at, at + size).every((b) => b === 0)) bytes[at] = 1
-  return bytes.toString('hex', at, at + size)
+  notAllZero(pool.bytes, at, size)
+  return pool.bytes.toString('hex', at, at + size)
+}
+
+/** All-zero ids are invalid (W3C Trace Context 3.2.2.3, 3.2.2.4): one chance in 2^64 at worst, then a bit is set. */
+function notAllZero(bytes: Buffer, at: number, size: number): void {
+  for (let i = at; i < at + size; i++) if (bytes[i] !== 0) return
+  bytes[at] = 1
 }
