@@ -34,6 +34,4 @@ export interface SpanWorkerData {
   /** The OTLP/HTTP traces URL (endpoint + /v1/traces). */
   url: string
   serviceName: string
-  /** Export delay of the batch span processor. */
-  exportDelayMs: number
 }

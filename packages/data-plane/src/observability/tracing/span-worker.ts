@@ -10,6 +10,9 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { AlwaysOnSampler, BatchSpanProcessor, type IdGenerator, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { FromSpanWorker, SpanRecord, SpanWorkerData, ToSpanWorker } from './span-record.ts'
 
+/** Export delay of the batch span processor: short, so traces show up soon after the request. */
+const EXPORT_DELAY_MS = 1000
+
 const port = parentPort
 if (port === null) throw new Error('span-worker.ts runs as a worker thread')
 const data = workerData as SpanWorkerData
@@ -37,9 +40,7 @@ const provider = new TracerProvider({
   // Every record is of a sampled trace: the request path drew the ratio or followed the client.
   sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
   idGenerator: ids,
-  spanProcessors: [
-    new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: data.url }), scheduledDelayMillis: data.exportDelayMs }),
-  ],
+  spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: data.url }), scheduledDelayMillis: EXPORT_DELAY_MS })],
 })
 const tracer = provider.getTracer('fleetgate')
 

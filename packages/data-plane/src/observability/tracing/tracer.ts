@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
-import { Worker } from 'node:worker_threads'
 import type { TracingConfig } from '@fleetgate/schema'
 import { type Attributes, ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
@@ -10,7 +9,8 @@ import { peerAddress } from '../../proxy/client-ip.ts'
 import type { ForwardOutcome } from '../../proxy/forward.ts'
 import type { Backend } from '../../upstream/types.ts'
 import { attachTrace, type RequestTrace } from './request-trace.ts'
-import type { FromSpanWorker, SpanRecord, SpanWorkerData, ToSpanWorker } from './span-record.ts'
+import { SpanHandoff } from './span-handoff.ts'
+import type { SpanRecord } from './span-record.ts'
 import { newSpanId, newTraceId, unsampledTraceparent } from './traceparent.ts'
 
 /**
@@ -27,27 +27,11 @@ export interface Tracing {
   shutdown(): Promise<void>
 }
 
-/** Export delay of the batch span processor: short, so traces show up soon after the request. */
-const EXPORT_DELAY_MS = 1000
-/** Finished spans go to the export thread in batches: at most this long after they end... */
-const HANDOFF_DELAY_MS = 200
-/** ...or as soon as this many are waiting. */
-const HANDOFF_BATCH = 256
-/** How long a shutdown waits for the export thread's last export. */
-const SHUTDOWN_TIMEOUT_MS = 10_000
-
 const propagator = new W3CTraceContextPropagator()
 
-/** Creates the tracing of a `[tracing]` table whose endpoint is set: its export thread starts now. */
+/** Creates the tracing of a `[tracing]` table whose endpoint is set (the export thread starts with its first span). */
 export function createTracing(config: TracingConfig & { endpoint: string }, logger: Logger): Tracing {
-  const exporter = new SpanHandoff(
-    {
-      url: `${config.endpoint.replace(/\/+$/, '')}/v1/traces`,
-      serviceName: config.service_name,
-      exportDelayMs: EXPORT_DELAY_MS,
-    },
-    logger,
-  )
+  const exporter = new SpanHandoff({ url: `${config.endpoint.replace(/\/+$/, '')}/v1/traces`, serviceName: config.service_name }, logger)
   const ratio = config.sampling_ratio
   return {
     start(req) {
@@ -55,101 +39,6 @@ export function createTracing(config: TracingConfig & { endpoint: string }, logg
       if (requestTrace !== undefined) attachTrace(req, requestTrace)
     },
     shutdown: () => exporter.shutdown(),
-  }
-}
-
-/**
- * The main thread's end of the export thread: finished spans wait in a batch that is posted
- * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). The thread starts with the first
- * finished span, so tracing that samples nothing costs no thread and no SDK. If the thread
- * dies, tracing logs it once and drops spans from then on; the proxy goes on.
- */
-class SpanHandoff {
-  readonly #data: SpanWorkerData
-  readonly #logger: Logger
-  #worker: Worker | undefined
-  #batch: SpanRecord[] = []
-  #timer: NodeJS.Timeout | undefined
-  #dead = false
-  #shut: Promise<void> | undefined
-
-  constructor(data: SpanWorkerData, logger: Logger) {
-    this.#data = data
-    this.#logger = logger
-  }
-
-  add(span: SpanRecord): void {
-    if (this.#dead || this.#shut !== undefined) return
-    this.#batch.push(span)
-    if (this.#batch.length >= HANDOFF_BATCH) this.#flush()
-    else if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), HANDOFF_DELAY_MS).unref()
-  }
-
-  #start(): Worker {
-    const logger = this.#logger
-    const worker = new Worker(new URL('./span-worker.ts', import.meta.url), { workerData: this.#data })
-    worker.unref()
-    worker.on('message', (message: FromSpanWorker) => {
-      if (message.type === 'warn') logger.warn({ detail: message.detail || undefined }, `tracing: ${message.message}`)
-    })
-    worker.on('error', (err) => {
-      this.#dead = true
-      logger.error({ err }, 'tracing: the span export thread failed; spans are dropped from now on')
-    })
-    worker.on('exit', (code) => {
-      if (this.#dead || this.#shut !== undefined) return
-      this.#dead = true
-      logger.error({ code }, 'tracing: the span export thread exited; spans are dropped from now on')
-    })
-    return worker
-  }
-
-  #flush(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer)
-    this.#timer = undefined
-    if (this.#batch.length === 0 || this.#dead) return
-    const spans = this.#batch
-    this.#batch = []
-    this.#post({ type: 'spans', spans })
-  }
-
-  #post(message: ToSpanWorker): void {
-    this.#worker ??= this.#start()
-    this.#worker.postMessage(message)
-  }
-
-  /** Hands over what is waiting, lets the thread export it, and stops the thread. */
-  shutdown(): Promise<void> {
-    this.#shut ??= this.#shutdown()
-    return this.#shut
-  }
-
-  async #shutdown(): Promise<void> {
-    this.#flush()
-    const worker = this.#worker
-    if (worker === undefined) return
-    if (!this.#dead) {
-      worker.ref()
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer)
-          worker.off('message', onMessage)
-          worker.off('exit', done)
-          resolve()
-        }
-        const onMessage = (message: FromSpanWorker) => {
-          if (message.type === 'shut') done()
-        }
-        const timer = setTimeout(() => {
-          this.#logger.warn('tracing: the span export thread did not finish its last export in time')
-          done()
-        }, SHUTDOWN_TIMEOUT_MS)
-        worker.on('message', onMessage)
-        worker.on('exit', done)
-        this.#post({ type: 'shutdown' })
-      })
-    }
-    await worker.terminate()
   }
 }
 
@@ -214,10 +103,11 @@ class SampledTrace implements RequestTrace {
       error: false,
     }
     this.#attempt = attempt
-    const out = withoutTraceHeaders(headers)
-    out.push('traceparent', `00-${attempt.traceId}-${attempt.spanId}-01`)
-    if (attempt.traceState !== '') out.push('tracestate', attempt.traceState)
-    return out
+    // The request's own list (built afresh per request): a retry's strip takes the last attempt's.
+    removeTraceHeaders(headers)
+    headers.push('traceparent', `00-${attempt.traceId}-${attempt.spanId}-01`)
+    if (attempt.traceState !== '') headers.push('tracestate', attempt.traceState)
+    return headers
   }
 
   attemptEnd(error: ErrorCode | undefined, status: number | undefined): void {
@@ -265,7 +155,7 @@ class UnsampledRoot implements RequestTrace {
   #headers: string[] | undefined
   attemptStart(headers: string[]): string[] {
     if (headers === this.#headers) return headers
-    for (let i = headers.length - 2; i >= 0; i -= 2) if (isTraceHeader(headers[i] as string)) headers.splice(i, 2)
+    removeTraceHeaders(headers)
     headers.push('traceparent', unsampledTraceparent())
     this.#headers = headers
     return headers
@@ -311,14 +201,9 @@ function clientAttributes(method: string, backend: Backend, upstream: string, at
   return attrs
 }
 
-/** The upstream headers without the client's trace headers (traceparent, tracestate). */
-function withoutTraceHeaders(headers: readonly string[]): string[] {
-  const out: string[] = []
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i] as string
-    if (!isTraceHeader(name)) out.push(name, headers[i + 1] as string)
-  }
-  return out
+/** Takes the trace headers (traceparent, tracestate) out of a flat upstream header list. */
+function removeTraceHeaders(headers: string[]): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (isTraceHeader(headers[i] as string)) headers.splice(i, 2)
 }
 
 /** traceparent or tracestate, in any case. */

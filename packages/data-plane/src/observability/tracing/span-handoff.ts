@@ -1,0 +1,105 @@
+import { Worker } from 'node:worker_threads'
+import type { Logger } from 'pino'
+import type { FromSpanWorker, SpanRecord, SpanWorkerData, ToSpanWorker } from './span-record.ts'
+
+/** Finished spans go to the export thread in batches: at most this long after they end... */
+const HANDOFF_DELAY_MS = 200
+/** ...or as soon as this many are waiting. */
+const HANDOFF_BATCH = 256
+/** How long a shutdown waits for the export thread's last export. */
+const SHUTDOWN_TIMEOUT_MS = 10_000
+
+/**
+ * The main thread's end of the export thread: finished spans wait in a batch that is posted
+ * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). The thread starts with the first
+ * finished span, so tracing that samples nothing costs no thread and no SDK. If the thread
+ * dies, tracing logs it once and drops spans from then on; the proxy goes on.
+ */
+export class SpanHandoff {
+  readonly #data: SpanWorkerData
+  readonly #logger: Logger
+  #worker: Worker | undefined
+  #batch: SpanRecord[] = []
+  #timer: NodeJS.Timeout | undefined
+  #dead = false
+  #shut: Promise<void> | undefined
+
+  constructor(data: SpanWorkerData, logger: Logger) {
+    this.#data = data
+    this.#logger = logger
+  }
+
+  add(span: SpanRecord): void {
+    if (this.#dead || this.#shut !== undefined) return
+    this.#batch.push(span)
+    if (this.#batch.length >= HANDOFF_BATCH) this.#flush()
+    else if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), HANDOFF_DELAY_MS).unref()
+  }
+
+  #start(): Worker {
+    const logger = this.#logger
+    const worker = new Worker(new URL('./span-worker.ts', import.meta.url), { workerData: this.#data })
+    worker.unref()
+    worker.on('message', (message: FromSpanWorker) => {
+      if (message.type === 'warn') logger.warn({ detail: message.detail || undefined }, `tracing: ${message.message}`)
+    })
+    worker.on('error', (err) => {
+      this.#dead = true
+      logger.error({ err }, 'tracing: the span export thread failed; spans are dropped from now on')
+    })
+    worker.on('exit', (code) => {
+      if (this.#dead || this.#shut !== undefined) return
+      this.#dead = true
+      logger.error({ code }, 'tracing: the span export thread exited; spans are dropped from now on')
+    })
+    return worker
+  }
+
+  #flush(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer)
+    this.#timer = undefined
+    if (this.#batch.length === 0 || this.#dead) return
+    const spans = this.#batch
+    this.#batch = []
+    this.#post({ type: 'spans', spans })
+  }
+
+  #post(message: ToSpanWorker): void {
+    this.#worker ??= this.#start()
+    this.#worker.postMessage(message)
+  }
+
+  /** Hands over what is waiting, lets the thread export it, and stops the thread. */
+  shutdown(): Promise<void> {
+    this.#shut ??= this.#shutdown()
+    return this.#shut
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#flush()
+    const worker = this.#worker
+    if (worker === undefined) return
+    if (!this.#dead) {
+      worker.ref()
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          worker.off('message', onMessage)
+          worker.off('exit', done)
+          resolve()
+        }
+        const onMessage = (message: FromSpanWorker) => {
+          if (message.type === 'shut') done()
+        }
+        const timer = setTimeout(() => {
+          this.#logger.warn('tracing: the span export thread did not finish its last export in time')
+          done()
+        }, SHUTDOWN_TIMEOUT_MS)
+        worker.on('message', onMessage)
+        worker.on('exit', done)
+        this.#post({ type: 'shutdown' })
+      })
+    }
+    await worker.terminate()
+  }
+}
