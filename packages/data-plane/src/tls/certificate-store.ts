@@ -88,7 +88,7 @@ export function createCertificateStore(
     }
   } catch (err) {
     // A config that fails leaves no contexts behind in the certificates the running store shares.
-    for (const compiled of compiledServers) compiled.discard()
+    for (const compiled of compiledServers) compiled.release()
     throw err
   }
   const store = storeOf(hash, servers, compiledServers, clientCas, timing.watch)
@@ -116,13 +116,9 @@ function storeOf(
       for (const ca of clientCas) stopWatching.push(watchPemFiles([ca.path], ca.reload, watchTiming))
     },
     close() {
-      const wasStarted = state === 'started'
       state = 'closed'
       for (const stop of stopWatching.splice(0)) stop()
-      for (const server of compiled) {
-        if (wasStarted) server.release()
-        else server.discard()
-      }
+      for (const server of compiled) server.release()
     },
   }
 }

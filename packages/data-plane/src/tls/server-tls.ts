@@ -12,10 +12,11 @@ export interface CompiledServerTls {
   tls: ServerTls
   /** Holds every certificate the server may serve, with its context for the server's profile (store start). */
   hold(): void
-  /** Ends the holds of hold() (store close). */
+  /**
+   * Lets go (store close, or a store that failed or never started): ends the holds of hold(),
+   * or, never held, drops the contexts prepared for it unless another server holds them.
+   */
   release(): void
-  /** Drops the contexts prepared for a store that never started, unless another holds them. */
-  discard(): void
   /** The `tls_client_ca` file, when client certificates are asked for and the CA is not inline. */
   clientCa: ClientCaFile | undefined
 }
@@ -105,12 +106,12 @@ export function compileServerTls(
       for (const cert of certs) cert.retain(stapling, profile)
     },
     release() {
-      if (held === undefined) return
+      if (held === undefined) {
+        for (const cert of certs) cert.discard(profile)
+        return
+      }
       for (const cert of certs) cert.release(stapling, held)
       held = undefined
-    },
-    discard() {
-      if (held === undefined) for (const cert of certs) cert.discard(profile)
     },
     clientCa: caPath === undefined ? undefined : { path: caPath, reload: reloadClientCa },
   }
