@@ -96,7 +96,7 @@ let base: string
 let deadPort: number
 let port: number
 
-const config = (tracing: string) => `
+const config = (tracing: string, on = port) => `
 [upstreams.api]
 addrs = ["${backend.addr}"]
 
@@ -125,10 +125,17 @@ path = "/fading"
 plugins = ["sie"]
 
 [servers.main]
-addr = "127.0.0.1:${port}"
+addr = "127.0.0.1:${on}"
 locations = ["api", "flaky", "fading"]
 ${tracing}
 `
+
+/** A second gateway, on a port of its own, exporting every trace to `endpoint`. */
+async function startOther(endpoint: string): Promise<{ other: GatewayProcess; otherBase: string }> {
+  const otherPort = await freePort()
+  const other = await startGateway(config(`[tracing]\nendpoint = "${endpoint}"\nsampling_ratio = 1`, otherPort))
+  return { other, otherBase: `http://127.0.0.1:${otherPort}` }
+}
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex')
 const spansOf = (traceId: string) => receiver.spans.filter((s) => s.traceId === traceId)
@@ -361,12 +368,9 @@ describe('tracing', () => {
   })
 
   test('shutdown flushes the spans still buffered', async () => {
-    const otherPort = await freePort()
-    const other = await startGateway(
-      config(`[tracing]\nendpoint = "${receiver.url}"\nsampling_ratio = 1`).replace(`127.0.0.1:${port}`, `127.0.0.1:${otherPort}`),
-    )
+    const { other, otherBase } = await startOther(receiver.url)
     const traceId = hex(16)
-    await (await fetch(`http://127.0.0.1:${otherPort}/api/last`, { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } })).text()
+    await (await fetch(`${otherBase}/api/last`, { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } })).text()
     // Stopped at once, well before the batch processor's one-second export.
     assert.equal(await other.stop(), 0)
     assert.equal(spansOf(traceId).length, 2)
@@ -378,17 +382,11 @@ describe('tracing', () => {
       req.on('end', () => res.writeHead(400).end())
     })
     await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', () => resolve()))
-    const otherPort = await freePort()
-    const other = await startGateway(
-      config(`[tracing]\nendpoint = "http://127.0.0.1:${(refusing.address() as { port: number }).port}"\nsampling_ratio = 1`).replace(
-        `127.0.0.1:${port}`,
-        `127.0.0.1:${otherPort}`,
-      ),
-    )
+    const { other, otherBase } = await startOther(`http://127.0.0.1:${(refusing.address() as { port: number }).port}`)
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await fetch(`http://127.0.0.1:${otherPort}/api/refused`)).status, 200)
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${otherBase}/api/refused`)).status, 200)
       await waitFor('a tracing warning in the log', () => /"msg":"tracing: /.test(other.process.output()), 10_000)
-      assert.equal((await fetch(`http://127.0.0.1:${otherPort}/api/after`)).status, 200)
+      assert.equal((await fetch(`${otherBase}/api/after`)).status, 200)
     } finally {
       await other.stop()
       refusing.close()
