@@ -33,13 +33,29 @@ function tryBind(port: number): Promise<boolean> {
  * in one test process (bound and released; concurrent test files pick at random, so they rarely meet).
  */
 export async function freePort(): Promise<number> {
+  return pickPort(LOW, HIGH)
+}
+
+/** Where refusedPort() picks: below every port freePort() hands out, so no test ever listens there. */
+const REFUSED_LOW = 2000
+
+/**
+ * A port on 127.0.0.1 where nothing listens, for a backend that is down: connections are refused
+ * for the whole test. freePort() would do only until a test file running alongside is handed the
+ * same port and answers on it (a 404 where a 502 was expected); this range is not handed out.
+ */
+export async function refusedPort(): Promise<number> {
+  return pickPort(REFUSED_LOW, LOW)
+}
+
+async function pickPort(low: number, high: number): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = LOW + Math.floor(Math.random() * (HIGH - LOW))
+    const port = low + Math.floor(Math.random() * (high - low))
     if (handedOut.has(port)) continue
     if (await tryBind(port)) {
       handedOut.add(port)
       return port
     }
   }
-  throw new Error(`no free port found between ${LOW} and ${HIGH}`)
+  throw new Error(`no free port found between ${low} and ${high}`)
 }

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import { after, afterEach, before, test } from 'node:test'
 import { promisify } from 'node:util'
-import { freePort, type GatewayProcess, rawRequest, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, rawRequest, refusedPort, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
 import { Agent, request } from 'undici'
 
 const run = promisify(execFile)
@@ -24,7 +24,7 @@ before(async () => {
     silentSockets.add(socket.on('error', () => {}).resume())
   })
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-  const deadPort = await freePort()
+  const deadPort = await refusedPort()
   port = await freePort()
   gateway = await startGateway(`
 [upstreams.echo]

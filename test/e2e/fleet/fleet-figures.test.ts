@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { after, before, describe, test } from 'node:test'
 import { promisify } from 'node:util'
-import { FLEETGATE_BIN, freePort, startBackend, startFleet, type TestBackend, type TestFleet, waitFor } from '@fleetgate/testkit'
+import { FLEETGATE_BIN, refusedPort, startBackend, startFleet, type TestBackend, type TestFleet, waitFor } from '@fleetgate/testkit'
 
 let fleet: TestFleet
 let blue: TestBackend
@@ -38,7 +38,7 @@ describe('fleet figures', { timeout: 90_000 }, () => {
     blue = await startBackend('blue')
     fleet = await startFleet({ nodes: 2, nodeArgs: ['--heartbeat-interval', '300ms'] })
     const config = {
-      upstreams: { blue: { addrs: [blue.addr] }, dead: { addrs: [`127.0.0.1:${await freePort()}`] } },
+      upstreams: { blue: { addrs: [blue.addr] }, dead: { addrs: [`127.0.0.1:${await refusedPort()}`] } },
       locations: { down: { path: '/down/', upstream: 'dead' }, app: { path: '/', upstream: 'blue' } },
       servers: { main: { addr: '127.0.0.1:0', locations: ['down', 'app'] } },
     }

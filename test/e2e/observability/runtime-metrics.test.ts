@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { after, before, test } from 'node:test'
-import { freePort, type GatewayProcess, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, refusedPort, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
 
 let backend: TestBackend
 let gateway: GatewayProcess
@@ -20,7 +20,7 @@ function sample(name: string, labels: Record<string, string>): number | undefine
 
 before(async () => {
   backend = await startBackend('api')
-  deadPort = await freePort()
+  deadPort = await refusedPort()
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   gateway = await startGateway(`

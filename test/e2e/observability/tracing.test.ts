@@ -7,7 +7,16 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { FLEETGATE_BIN, freePort, type GatewayProcess, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
+import {
+  FLEETGATE_BIN,
+  freePort,
+  type GatewayProcess,
+  refusedPort,
+  startBackend,
+  startGateway,
+  type TestBackend,
+  waitFor,
+} from '@fleetgate/testkit'
 
 /** One span as the receiver decoded it from the OTLP JSON encoding. */
 interface ReceivedSpan {
@@ -160,7 +169,7 @@ before(async () => {
   fading = await startBackend('fading', (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=1' }).end('cached once')
   })
-  deadPort = await freePort()
+  deadPort = await refusedPort()
   port = await freePort()
   base = `http://127.0.0.1:${port}`
   gateway = await startGateway(

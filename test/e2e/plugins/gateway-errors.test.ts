@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { freePort, type GatewayProcess, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, refusedPort, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
 import { request } from 'undici'
 
 const ORIGIN = 'https://app.example'
@@ -23,7 +23,7 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('compress me '.repeat(2000))
   })
   dir = await mkdtemp(join(tmpdir(), 'fleetgate-gateway-errors-'))
-  const deadPort = await freePort()
+  const deadPort = await refusedPort()
   const [port, plainPort] = [await freePort(), await freePort()]
   withPlugins = `http://127.0.0.1:${port}`
   plain = `http://127.0.0.1:${plainPort}`

@@ -7,7 +7,7 @@ import { connect as h2connect } from 'node:http2'
 import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
 import { after, before, describe, test } from 'node:test'
-import { freePort, type GatewayProcess, startGateway } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, refusedPort, startGateway } from '@fleetgate/testkit'
 import * as grpcWeb from 'grpc-web'
 import { request } from 'undici'
 import { type RawGrpcServer, startRawGrpcServer } from './raw-grpc-server.ts'
@@ -79,7 +79,7 @@ describe('gRPC-web through the gateway', () => {
   before(async () => {
     server = await startRawGrpcServer('web')
     doomed = await startRawGrpcServer('doomed')
-    const [p, dead] = await Promise.all([freePort(), freePort()])
+    const [p, dead] = await Promise.all([freePort(), refusedPort()])
     port = p
     base = `http://127.0.0.1:${port}`
     gateway = await startGateway(`

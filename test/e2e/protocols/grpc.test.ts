@@ -3,7 +3,7 @@
 // non-ASCII messages, balancing per call, and the gateway's own errors as gRPC statuses.
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { createTestCa, freePort, type GatewayProcess, startGateway, type TestCa, waitFor } from '@fleetgate/testkit'
+import { createTestCa, freePort, type GatewayProcess, refusedPort, startGateway, type TestCa, waitFor } from '@fleetgate/testkit'
 import * as grpc from '@grpc/grpc-js'
 import { type EchoClient, type EchoServer, echoClient, startEchoServer } from './grpc-fixture.ts'
 
@@ -19,7 +19,7 @@ describe('gRPC through the gateway', () => {
 
   before(async () => {
     ;[a, b] = await Promise.all([startEchoServer('a'), startEchoServer('b')])
-    ;[h2cPort, tlsPort, deadPort] = await Promise.all([freePort(), freePort(), freePort()])
+    ;[h2cPort, tlsPort, deadPort] = await Promise.all([freePort(), freePort(), refusedPort()])
     ca = createTestCa()
     const cert = ca.issue({ dns: ['grpc.test'] })
     gateway = await startGateway(`

@@ -10,7 +10,7 @@ import { type ClientHttp2Session, createServer as createH2Server, type Http2Serv
 import { createServer as createNetServer, type Server as NetServer, type Socket as NetSocket, connect as netConnect } from 'node:net'
 import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createTestCa, freePort, type GatewayProcess, startGateway, type TestCa, waitFor } from '@fleetgate/testkit'
+import { createTestCa, freePort, type GatewayProcess, refusedPort, startGateway, type TestCa, waitFor } from '@fleetgate/testkit'
 import { type ClientOptions, type RawData, WebSocket, WebSocketServer } from 'ws'
 import { closePayload, encodeFrame, frameReader, OP_BINARY, OP_CLOSE, OP_TEXT } from './websocket-frames.ts'
 
@@ -157,7 +157,7 @@ describe('WebSocket through the gateway', () => {
     })
     await new Promise<void>((resolve) => silentServer.listen(0, '127.0.0.1', resolve))
     silent = { port: (silentServer.address() as { port: number }).port, server: silentServer, sockets }
-    ;[port, deadPort, tlsPort] = await Promise.all([freePort(), freePort(), freePort()])
+    ;[port, deadPort, tlsPort] = await Promise.all([freePort(), refusedPort(), freePort()])
     base = `ws://127.0.0.1:${port}`
     ca = createTestCa()
     const cert = ca.issue({ dns: ['ws.test'] })

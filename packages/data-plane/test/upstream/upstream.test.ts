@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { setImmediate as tick } from 'node:timers/promises'
 import { configHash } from '@fleetgate/schema'
-import { freePort, waitFor } from '@fleetgate/testkit'
+import { freePort, refusedPort, waitFor } from '@fleetgate/testkit'
 import { createUpstream } from '../../src/upstream/index.ts'
 import { recordingLogger, upstreamConfig } from './upstream-config.ts'
 
@@ -97,7 +97,7 @@ describe('upstream', () => {
   })
 
   test('a healthy backend keeps serving while a dead one is checked out of rotation', async () => {
-    const dead = await freePort()
+    const dead = await refusedPort()
     const config = upstreamConfig({
       addrs: [`127.0.0.1:${port}`, `127.0.0.1:${dead}`],
       health_check: 'http://api.internal/?interval=100ms&failure=1&timeout=300ms',
@@ -133,7 +133,7 @@ describe('upstream', () => {
   })
 
   test('a connect failure rejects the request within the connection timeout', async () => {
-    const dead = await freePort()
+    const dead = await refusedPort()
     const upstream = createUpstream('x', upstreamConfig({ addrs: [`127.0.0.1:${dead}`] }), { logger: recordingLogger() })
     try {
       await assert.rejects(upstream.pick(req)!.dispatcher.request({ method: 'GET', path: '/' }), { code: 'ECONNREFUSED' })
