@@ -133,6 +133,25 @@ test('a token verified once answers at once the next time; a changed token is ve
   assert.equal(verdict.ok, false)
 })
 
+test('a token that ends like a cached one (the same signature, other claims) is verified, not answered from the cache', async () => {
+  const secret = 'cache-test-secret-0123456789abcdef'
+  const verify = verifierOf(config({ secret }))
+  const token = await new SignJWT({ sub: 'erin' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret))
+  assert.equal((await verify(token)).ok, true)
+  // The cache is keyed by the token's ending: here the whole signature is the same, the claims differ.
+  const [head, , signature] = token.split('.') as [string, string, string]
+  const forged = `${head}.${Buffer.from(JSON.stringify({ sub: 'admin', exp: 4102444800 })).toString('base64url')}.${signature}`
+  const verdict = verify(forged)
+  assert.ok(verdict instanceof Promise, 'the forged token is verified by jose')
+  assert.deepEqual(await verdict, { ok: false, reason: 'invalid signature', keysUnavailable: false })
+  const again = verify(token)
+  assert.ok(!(again instanceof Promise), 'the genuine token is still answered from the cache')
+  assert.equal(again.ok && again.claims.sub, 'erin')
+})
+
 test('a token already expired is never answered from the cache', async () => {
   const secret = 'cache-test-secret-0123456789abcdef'
   const verify = verifierOf(config({ secret, clock_skew: '0s' }))
