@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import type { FromSpanWorker, SpanRecord, SpanWorkerData, ToSpanWorker } from './span-record.ts'
+import type { FromSpanWorker, SpanValue, SpanWorkerData, ToSpanWorker } from './span-record.ts'
 
 /** Finished spans go to the export thread in batches: at most this long after they end... */
 const HANDOFF_DELAY_MS = 200
@@ -19,7 +19,9 @@ export class SpanHandoff {
   readonly #data: SpanWorkerData
   readonly #logger: Logger
   #worker: Worker | undefined
-  #batch: SpanRecord[] = []
+  #batch: SpanValue[] = []
+  /** Spans in #batch. */
+  #spans = 0
   #timer: NodeJS.Timeout | undefined
   #dead = false
   #shut: Promise<void> | undefined
@@ -29,10 +31,19 @@ export class SpanHandoff {
     this.#logger = logger
   }
 
-  add(span: SpanRecord): void {
-    if (this.#dead || this.#shut !== undefined) return
-    this.#batch.push(span)
-    if (this.#batch.length >= HANDOFF_BATCH) this.#flush()
+  /** The batch a finished span's values are appended to (span-record.ts's layout); added() follows. */
+  get batch(): SpanValue[] {
+    return this.#batch
+  }
+
+  /** One span was appended to the batch. */
+  added(): void {
+    if (this.#dead || this.#shut !== undefined) {
+      this.#batch.length = 0
+      this.#spans = 0
+      return
+    }
+    if (++this.#spans >= HANDOFF_BATCH) this.#flush()
     else if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), HANDOFF_DELAY_MS).unref()
   }
 
@@ -58,9 +69,10 @@ export class SpanHandoff {
   #flush(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timer = undefined
-    if (this.#batch.length === 0 || this.#dead) return
+    if (this.#spans === 0 || this.#dead) return
     const spans = this.#batch
     this.#batch = []
+    this.#spans = 0
     this.#post({ type: 'spans', spans })
   }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { TLSSocket } from 'node:tls'
 import type { TracingConfig } from '@fleetgate/schema'
-import { type Attributes, ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetry/api'
+import { ROOT_CONTEXT, type SpanContext, TraceFlags, trace } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import type { Logger } from 'pino'
 import type { ErrorCode } from '../../errors.ts'
@@ -10,7 +10,7 @@ import type { ForwardOutcome } from '../../proxy/forward.ts'
 import type { Backend } from '../../upstream/types.ts'
 import { attachTrace, type RequestTrace } from './request-trace.ts'
 import { SpanHandoff } from './span-handoff.ts'
-import type { SpanRecord } from './span-record.ts'
+import { CLIENT_KIND, SERVER_KIND } from './span-record.ts'
 import { newSpanId, newTraceId, unsampledTraceparent } from './traceparent.ts'
 
 /**
@@ -58,91 +58,100 @@ function startRequestTrace(exporter: SpanHandoff, ratio: number, req: IncomingMe
 }
 
 /**
- * A sampled request: its server span and a client span per upstream attempt, recorded as plain
- * data and handed to the export thread as each ends.
+ * A sampled request: its server span and a client span per upstream attempt. Their facts wait in
+ * fields and are appended to the export batch as each span ends (span-record.ts), with no
+ * object per span or per attribute set.
  */
 class SampledTrace implements RequestTrace {
   readonly #exporter: SpanHandoff
-  readonly #server: SpanRecord
+  readonly #traceId: string
+  readonly #spanId: string
+  readonly #parentSpanId: string
+  readonly #parentRemote: boolean
+  readonly #traceState: string
   readonly #method: string
-  #attempt: SpanRecord | undefined
+  readonly #startMs: number
+  // The server span's request attributes, taken at the start (the socket may be gone at the end).
+  readonly #path: string
+  readonly #scheme: string
+  readonly #host: string
+  readonly #port: number
+  readonly #protocol: string
+  readonly #client: string
+  readonly #userAgent: string | undefined
+  /** The open attempt's span id; undefined between attempts. */
+  #attemptSpanId: string | undefined
+  #attemptStartMs = 0
+  #backend: Backend | undefined
+  #upstream = ''
+  #attempt = 0
 
   constructor(exporter: SpanHandoff, req: IncomingMessage, parent: SpanContext | undefined) {
     this.#exporter = exporter
-    const method = req.method ?? 'GET'
-    this.#method = method
-    this.#server = {
-      traceId: parent?.traceId ?? newTraceId(),
-      spanId: newSpanId(),
-      parentSpanId: parent?.spanId ?? '',
-      parentRemote: parent !== undefined,
-      traceState: parent?.traceState?.serialize() ?? '',
-      name: method,
-      kind: 1,
-      startMs: now(),
-      endMs: 0,
-      attributes: serverAttributes(req, method),
-      error: false,
-    }
+    this.#method = req.method ?? 'GET'
+    this.#traceId = parent?.traceId ?? newTraceId()
+    this.#spanId = newSpanId()
+    this.#parentSpanId = parent?.spanId ?? ''
+    this.#parentRemote = parent !== undefined
+    this.#traceState = parent?.traceState?.serialize() ?? ''
+    this.#startMs = now()
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    this.#path = q < 0 ? url : url.slice(0, q)
+    this.#scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http'
+    const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''
+    const portAt = host.lastIndexOf(':')
+    const hasPort = portAt > host.lastIndexOf(']')
+    this.#host = hasPort ? host.slice(0, portAt) : host
+    this.#port = hasPort ? Number(host.slice(portAt + 1)) : (req.socket.localPort ?? 0)
+    this.#protocol = req.httpVersionMajor === 2 ? '2' : req.httpVersion
+    this.#client = peerAddress(req.socket)
+    this.#userAgent = req.headers['user-agent']
   }
 
   attemptStart(headers: string[], backend: Backend, upstream: string, n: number): string[] {
-    if (this.#attempt !== undefined) this.#endAttempt(this.#attempt)
-    const server = this.#server
-    const attempt: SpanRecord = {
-      traceId: server.traceId,
-      spanId: newSpanId(),
-      parentSpanId: server.spanId,
-      parentRemote: false,
-      traceState: server.traceState,
-      name: `${this.#method} ${upstream}`,
-      kind: 2,
-      startMs: now(),
-      endMs: 0,
-      attributes: clientAttributes(this.#method, backend, upstream, n),
-      error: false,
-    }
-    this.#attempt = attempt
+    if (this.#attemptSpanId !== undefined) this.attemptEnd(undefined, undefined)
+    const spanId = newSpanId()
+    this.#attemptSpanId = spanId
+    this.#attemptStartMs = now()
+    this.#backend = backend
+    this.#upstream = upstream
+    this.#attempt = n
     // The request's own list (built afresh per request): a retry's strip takes the last attempt's.
     removeTraceHeaders(headers)
-    headers.push('traceparent', `00-${attempt.traceId}-${attempt.spanId}-01`)
-    if (attempt.traceState !== '') headers.push('tracestate', attempt.traceState)
+    headers.push('traceparent', `00-${this.#traceId}-${spanId}-01`)
+    if (this.#traceState !== '') headers.push('tracestate', this.#traceState)
     return headers
   }
 
   attemptEnd(error: ErrorCode | undefined, status: number | undefined): void {
-    const attempt = this.#attempt
-    if (attempt === undefined) return
-    if (status !== undefined) attempt.attributes['http.response.status_code'] = status
-    if (error !== undefined || (status !== undefined && status >= 500)) {
-      attempt.attributes['error.type'] = error ?? String(status)
-      attempt.error = true
-    }
-    this.#endAttempt(attempt)
-  }
-
-  #endAttempt(attempt: SpanRecord): void {
-    attempt.endMs = now()
-    this.#attempt = undefined
-    this.#exporter.add(attempt)
+    const spanId = this.#attemptSpanId
+    if (spanId === undefined) return
+    this.#attemptSpanId = undefined
+    const backend = this.#backend as Backend
+    const failed = error !== undefined || (status !== undefined && status >= 500)
+    const batch = this.#exporter.batch
+    batch.push(CLIENT_KIND, this.#traceId, spanId, this.#spanId, false, this.#traceState)
+    batch.push(`${this.#method} ${this.#upstream}`, this.#attemptStartMs, now(), failed)
+    // CLIENT_ATTRIBUTES
+    batch.push(this.#method, backend.host, backend.port, this.#upstream, backend.id)
+    batch.push(this.#attempt > 1 ? this.#attempt - 1 : undefined, status, failed ? (error ?? String(status)) : undefined)
+    this.#exporter.added()
   }
 
   end(location: string | undefined, upstream: string | undefined, outcome: ForwardOutcome): void {
-    if (this.#attempt !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
-    const server = this.#server
-    const attrs = server.attributes
-    if (location !== undefined) server.name = `${this.#method} ${location}`
-    attrs['http.response.status_code'] = outcome.status
-    if (location !== undefined) attrs['fleetgate.location'] = location
-    if (upstream !== undefined) attrs['fleetgate.upstream'] = upstream
-    if (outcome.backend !== undefined) attrs['fleetgate.backend'] = outcome.backend
+    if (this.#attemptSpanId !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
+    const status = outcome.status
     // An upstream error the client never saw (a stale cached answer served instead) stays on the
     // attempt's span: the request itself succeeded.
-    if ((outcome.error !== undefined && outcome.status >= 400) || outcome.status >= 500)
-      attrs['error.type'] = outcome.error ?? String(outcome.status)
-    server.error = outcome.status >= 500
-    server.endMs = now()
-    this.#exporter.add(server)
+    const errorType = (outcome.error !== undefined && status >= 400) || status >= 500 ? (outcome.error ?? String(status)) : undefined
+    const batch = this.#exporter.batch
+    batch.push(SERVER_KIND, this.#traceId, this.#spanId, this.#parentSpanId, this.#parentRemote, this.#traceState)
+    batch.push(location === undefined ? this.#method : `${this.#method} ${location}`, this.#startMs, now(), status >= 500)
+    // SERVER_ATTRIBUTES
+    batch.push(this.#method, this.#path, this.#scheme, this.#host, this.#port, this.#protocol, this.#client, this.#userAgent)
+    batch.push(status, location, upstream, outcome.backend, errorType)
+    this.#exporter.added()
   }
 }
 
@@ -167,38 +176,6 @@ class UnsampledRoot implements RequestTrace {
 const headerGetter = {
   get: (carrier: IncomingMessage['headers'], key: string) => carrier[key],
   keys: (carrier: IncomingMessage['headers']) => Object.keys(carrier),
-}
-
-function serverAttributes(req: IncomingMessage, method: string): Attributes {
-  const url = req.url ?? '/'
-  const q = url.indexOf('?')
-  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? ''
-  const portAt = host.lastIndexOf(':')
-  const hasPort = portAt > host.lastIndexOf(']')
-  const attrs: Attributes = {
-    'http.request.method': method,
-    'url.path': q < 0 ? url : url.slice(0, q),
-    'url.scheme': (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-    'server.address': hasPort ? host.slice(0, portAt) : host,
-    'server.port': hasPort ? Number(host.slice(portAt + 1)) : (req.socket.localPort ?? 0),
-    'network.protocol.version': req.httpVersionMajor === 2 ? '2' : req.httpVersion,
-    'client.address': peerAddress(req.socket),
-  }
-  const ua = req.headers['user-agent']
-  if (ua !== undefined) attrs['user_agent.original'] = ua
-  return attrs
-}
-
-function clientAttributes(method: string, backend: Backend, upstream: string, attempt: number): Attributes {
-  const attrs: Attributes = {
-    'http.request.method': method,
-    'server.address': backend.host,
-    'server.port': backend.port,
-    'fleetgate.upstream': upstream,
-    'fleetgate.backend': backend.id,
-  }
-  if (attempt > 1) attrs['http.request.resend_count'] = attempt - 1
-  return attrs
 }
 
 /** Takes the trace headers (traceparent, tracestate) out of a flat upstream header list. */
