@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http'
 import { type Duplex, pipeline } from 'node:stream'
 import { errorReply, sendError } from '../error-response.ts'
 import type { ErrorCode } from '../errors.ts'
-import type { ForwardOutcome } from '../proxy/forward.ts'
+import type { ForwardHooks, ForwardOutcome } from '../proxy/forward.ts'
 import { normalizePath } from '../proxy/normalize-path.ts'
 import type { PluginChain } from './chain.ts'
 import { setFlatHeader } from './flat-headers.ts'
@@ -171,6 +171,31 @@ export function runResponseBodyPhase(chain: PluginChain, ctx: RequestContext, he
   const output = streams[streams.length - 1] as Duplex
   if (streams.length > 1) pipeline(streams, () => {})
   return { input, output }
+}
+
+/** A request's chain as the forwarder's hooks on the answer: one object per request instead of a closure per phase. */
+export class ChainHooks implements ForwardHooks {
+  readonly #chain: PluginChain
+  readonly #ctx: RequestContext
+  readonly #res: ServerResponse
+
+  constructor(chain: PluginChain, ctx: RequestContext, res: ServerResponse) {
+    this.#chain = chain
+    this.#ctx = ctx
+    this.#res = res
+  }
+
+  responseBody(head: ResponseHead): BodyPipeline | undefined | false {
+    return this.#chain.responseBody.length === 0 ? undefined : runResponseBodyPhase(this.#chain, this.#ctx, head)
+  }
+
+  response(head: ResponseHead): boolean {
+    return runResponsePhase(this.#chain, this.#ctx, head)
+  }
+
+  writeError(code: ErrorCode, done: (bodyBytes: number | undefined) => void): void {
+    writeGatewayError(this.#chain, this.#ctx, this.#res, code, done)
+  }
 }
 
 /** Runs the log phase; a throw is logged and the other hooks still run. */

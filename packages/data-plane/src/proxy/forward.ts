@@ -35,19 +35,25 @@ export interface ForwardPlan {
   requestId?: string | undefined
   /** The client speaks gRPC: an upstream trailers-only answer is relayed as one (see onHeaders). */
   grpc?: boolean
-  /** The plugins' response phase on the upstream's response head; false when a plugin failed (500). */
-  onResponse?: ((head: ResponseHead) => boolean) | undefined
-  /** The plugins' response_body phase, before onResponse: transforms for the body, or false when a plugin failed (500). */
-  onResponseBody?: ((head: ResponseHead) => BodyPipeline | undefined | false) | undefined
-  /**
-   * Writes the gateway's own error answer through the plugins' response hooks (instead of
-   * sendError); `done` once it is written, with the body bytes sent. Unset without plugins.
-   */
-  writeError?: ((code: ErrorCode, done: (bodyBytes: number | undefined) => void) => void) | undefined
+  /** The plugins' phases on the answer; unset when the location has no plugins. */
+  hooks?: ForwardHooks | undefined
   /** Set for a gRPC-web request on a `grpc_web` location: the response is translated back (grpc-web.ts). */
   grpcWeb?: GrpcWebTranslation | undefined
   /** performance.now() of the request's start when the location has `server_timing`: a Server-Timing header is added. */
   serverTiming?: number | undefined
+}
+
+/** What the plugins do to an exchange's answer (run-chain.ts's ChainHooks: one object per request). */
+export interface ForwardHooks {
+  /** The response_body phase, before the response phase: transforms for the body, or false when a plugin failed (500). */
+  responseBody(head: ResponseHead): BodyPipeline | undefined | false
+  /** The response phase on the response head; false when a plugin failed (500). */
+  response(head: ResponseHead): boolean
+  /**
+   * Writes the gateway's own error answer through the plugins' response hooks (instead of
+   * sendError); `done` once it is written, with the body bytes sent.
+   */
+  writeError(code: ErrorCode, done: (bodyBytes: number | undefined) => void): void
 }
 
 /** How an exchange ended, for logs and metrics. */
@@ -162,16 +168,17 @@ class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
     this.#resume = resume
     const head: ResponseHead = { status: statusCode, headers: buildResponseHeaders(rawHeaders, responseEdits, via) }
     this.#plan.grpcWeb?.responseHead(head.headers)
+    const hooks = this.#plan.hooks
     // gRPC bodies are framed (and translated for gRPC-web): never transformed.
-    if (this.#plan.onResponseBody !== undefined && this.#plan.grpc !== true && this.#plan.grpcWeb === undefined) {
-      const body = this.#plan.onResponseBody(head)
+    if (hooks !== undefined && this.#plan.grpc !== true && this.#plan.grpcWeb === undefined) {
+      const body = hooks.responseBody(head)
       if (body === false) {
         this.#abort?.(new GatewayError('INTERNAL', 'a plugin failed on the response body'))
         return false
       }
       this.#body = body
     }
-    if (this.#plan.onResponse !== undefined && !this.#plan.onResponse(head)) {
+    if (hooks !== undefined && !hooks.response(head)) {
       this.#body?.input.destroy()
       this.#abort?.(new GatewayError('INTERNAL', 'a plugin failed on the response'))
       return false
@@ -298,8 +305,8 @@ class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
     if (webEnd !== undefined) res.end(webEnd)
     else if (res.headersSent) res.destroy(cause instanceof Error ? cause : undefined)
     // INTERNAL means a plugin hook failed: its answer does not go through the hooks again.
-    else if (this.#plan.writeError !== undefined && code !== 'INTERNAL') {
-      this.#plan.writeError(code, (bodyBytes) => {
+    else if (this.#plan.hooks !== undefined && code !== 'INTERNAL') {
+      this.#plan.hooks.writeError(code, (bodyBytes) => {
         this.#errorBytes = bodyBytes
         this.#finish(code, cause)
       })

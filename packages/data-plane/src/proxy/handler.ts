@@ -9,12 +9,11 @@ import { requestStart } from '../observability/request-start.ts'
 import type { PluginChain } from '../plugins/chain.ts'
 import { type ContextFacts, createRequestContext } from '../plugins/context.ts'
 import {
+  ChainHooks,
   type EndRequest,
   runLogPhase,
   runPreRoutePhase,
   runRequestPhase,
-  runResponseBodyPhase,
-  runResponsePhase,
   runUpstreamRequestPhase,
   writeGatewayError,
 } from '../plugins/run-chain.ts'
@@ -45,19 +44,18 @@ export function handleRequest(
   res: ServerResponse,
   observe: RequestObserver,
 ): void {
-  const reject = (code: ErrorCode, location?: string) => rejectWith(req, res, code, (o) => observe(req, server, location, o))
   if (req.rawHeaders.length > server.maxHeaders * 2) {
-    reject('HEADERS_TOO_LARGE')
+    rejectUnrouted(req, res, server, observe, 'HEADERS_TOO_LARGE')
     return
   }
   // HTTP/2 CONNECT reaches here only as RFC 8441 extended CONNECT for a WebSocket; plain tunnels are refused.
   if (req.method === 'CONNECT' && !isWebSocketConnect(req)) {
-    reject('METHOD_NOT_ALLOWED')
+    rejectUnrouted(req, res, server, observe, 'METHOD_NOT_ALLOWED')
     return
   }
   const routeReq = toRouteRequest(req)
   if (routeReq === undefined) {
-    reject('BAD_REQUEST')
+    rejectUnrouted(req, res, server, observe, 'BAD_REQUEST')
     return
   }
   const peer = peerAddress(req.socket)
@@ -84,7 +82,7 @@ function serve(
   const route = server.router.match(routeReq)
   if (route === undefined) {
     // A server's global plugins still run on a request no location takes (ping, redirect, ...).
-    if (server.plugins === undefined) rejectWith(req, res, 'NO_ROUTE', (o) => observe(req, server, undefined, o))
+    if (server.plugins === undefined) rejectUnrouted(req, res, server, observe, 'NO_ROUTE')
     else runGlobalsOnly(server.plugins, req, res, routeReq, clientIp, (o) => observe(req, server, undefined, o), vars)
     return
   }
@@ -144,16 +142,13 @@ interface Routed {
 /** Upstream checks, body limits, upstream headers (and the plugins' upstream_request phase), then forward. */
 function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed: Routed): void {
   const { loc, routeReq, route, peer, clientIp, end, plugins } = routed
-  const requestId = plugins?.ctx.vars.request_id
-  const reject = (code: ErrorCode) =>
-    plugins === undefined ? rejectWith(req, res, code, end, requestId) : rejectThroughChain(plugins.chain, plugins.ctx, res, code, end)
   const upstream = loc.upstream
   if (upstream === undefined) {
-    reject('NO_UPSTREAM')
+    rejectRouted(req, res, routed, 'NO_UPSTREAM')
     return
   }
   if (!upstream.hasAvailable()) {
-    reject('NO_HEALTHY_BACKEND')
+    rejectRouted(req, res, routed, 'NO_HEALTHY_BACKEND')
     return
   }
 
@@ -165,7 +160,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     // HTTP/2 has no Transfer-Encoding: a body follows unless the HEADERS frame ended the stream.
     (req.httpVersionMajor === 2 && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders)
   if (hasBody && contentLength !== undefined && Number(contentLength) > maxBody) {
-    reject('BODY_TOO_LARGE')
+    rejectRouted(req, res, routed, 'BODY_TOO_LARGE')
     return
   }
 
@@ -186,6 +181,8 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     ),
   }
   if (plugins !== undefined && !runUpstreamRequestPhase(plugins.chain, plugins.ctx, upstreamRequest, res, end)) return
+  const requestId = plugins?.ctx.vars.request_id
+  const hooks = plugins === undefined ? undefined : new ChainHooks(plugins.chain, plugins.ctx, res)
   if (isWebSocketHandshake(req, res)) {
     proxyWebSocket({
       req,
@@ -199,10 +196,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
       idleTimeoutMs: loc.websocketIdleTimeoutMs,
       onEnd: end,
       requestId,
-      onResponse:
-        plugins === undefined || plugins.chain.response.length === 0
-          ? undefined
-          : (head) => runResponsePhase(plugins.chain, plugins.ctx, head),
+      hooks,
     })
     return
   }
@@ -226,15 +220,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     serverTiming: loc.config.server_timing ? requestStart(req) : undefined,
     requestId,
     grpc: req.httpVersionMajor === 2 && req.headers['content-type']?.startsWith('application/grpc') === true,
-    onResponse:
-      plugins === undefined || plugins.chain.response.length === 0
-        ? undefined
-        : (head) => runResponsePhase(plugins.chain, plugins.ctx, head),
-    onResponseBody:
-      plugins === undefined || plugins.chain.responseBody.length === 0
-        ? undefined
-        : (head) => runResponseBodyPhase(plugins.chain, plugins.ctx, head),
-    writeError: plugins === undefined ? undefined : (code, done) => writeGatewayError(plugins.chain, plugins.ctx, res, code, done),
+    hooks,
   }
   // gRPC-web is translated as it streams, never buffered (one check for every other location).
   if (
@@ -253,14 +239,26 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
       plan.body = body
       forward(plan)
     },
-    (err: unknown) => reject(err instanceof GatewayError ? err.code : 'BAD_REQUEST'),
+    (err: unknown) => rejectRouted(req, res, routed, err instanceof GatewayError ? err.code : 'BAD_REQUEST'),
   )
 }
 
+/** Answers a gateway error for a routed request: through its plugins' response hooks, if it has any. */
+function rejectRouted(req: IncomingMessage, res: ServerResponse, routed: Routed, code: ErrorCode): void {
+  const { plugins, end } = routed
+  if (plugins === undefined) rejectWith(req, res, code, end)
+  else rejectThroughChain(plugins.chain, plugins.ctx, res, code, end)
+}
+
+/** Answers a gateway error for a request no location took. */
+function rejectUnrouted(req: IncomingMessage, res: ServerResponse, server: ServerRuntime, observe: RequestObserver, code: ErrorCode): void {
+  rejectWith(req, res, code, (o) => observe(req, server, undefined, o))
+}
+
 /** Answers a gateway error and ends the request. */
-function rejectWith(req: IncomingMessage, res: ServerResponse, code: ErrorCode, end: EndRequest, requestId?: string): void {
+function rejectWith(req: IncomingMessage, res: ServerResponse, code: ErrorCode, end: EndRequest): void {
   if (code === 'BODY_TOO_LARGE') res.setHeader('connection', 'close')
-  sendError(req, res, code, requestId)
+  sendError(req, res, code)
   end({ status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined })
 }
 

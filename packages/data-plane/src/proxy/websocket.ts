@@ -9,7 +9,7 @@ import type { ResponseHead } from '../plugins/types.ts'
 import { awaitConnection, type ConnectContext, type ReuseListener } from '../upstream/connection-reuse.ts'
 import type { BalanceRequest, Upstream } from '../upstream/types.ts'
 import { BackendAttempts } from './backend-attempts.ts'
-import type { ForwardOutcome } from './forward.ts'
+import type { ForwardHooks, ForwardOutcome } from './forward.ts'
 import type { HeaderEdits } from './header-edits.ts'
 import { buildResponseHeaders } from './response-headers.ts'
 import { openTunnel, type TunnelSide } from './tunnel.ts'
@@ -33,7 +33,8 @@ export interface WebSocketPlan {
   /** Called once when the handshake is refused or the tunnel ends. */
   onEnd(outcome: ForwardOutcome): void
   requestId?: string | undefined
-  onResponse?: ((head: ResponseHead) => boolean) | undefined
+  /** The plugins' response phase (the other phases do not apply to a tunnel); unset without plugins. */
+  hooks?: Pick<ForwardHooks, 'response'> | undefined
 }
 
 const PLUGIN_FAILED = 'a plugin failed on the response'
@@ -150,7 +151,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler, ReuseListener {
     }
     const head: ResponseHead = { status: client === undefined ? 200 : 101, headers }
     try {
-      if (this.#plan.onResponse !== undefined && !this.#plan.onResponse(head)) throw new GatewayError('INTERNAL', PLUGIN_FAILED)
+      if (this.#plan.hooks?.response(head) === false) throw new GatewayError('INTERNAL', PLUGIN_FAILED)
       res.writeHead(client === undefined ? 200 : 101, head.headers)
       res.flushHeaders()
     } catch (err) {
@@ -251,7 +252,7 @@ class WebSocketExchange implements Dispatcher.DispatchHandler, ReuseListener {
   #respond(statusCode: number, raw: Buffer[]): boolean {
     const { res, responseEdits, via } = this.#plan
     const head: ResponseHead = { status: statusCode, headers: buildResponseHeaders(raw, responseEdits, via) }
-    if (this.#plan.onResponse !== undefined && !this.#plan.onResponse(head)) return false
+    if (this.#plan.hooks?.response(head) === false) return false
     this.#responseHeaders = head.headers
     res.writeHead(head.status, head.headers)
     return true
