@@ -50,11 +50,48 @@ function startRequestTrace(exporter: SpanHandoff, ratio: number, req: IncomingMe
   if (parent === undefined) {
     // A new trace (no traceparent came, or not a valid one): drawn by the ratio here. Most are
     // not sampled, and those cost a random number and, once an upstream is asked, one header.
-    return Math.random() < ratio ? new SampledTrace(exporter, req, undefined) : new UnsampledRoot()
+    return new Trace(Math.random() < ratio ? new SampledTrace(exporter, req, undefined) : undefined)
   }
   // A sampled parent is honoured whatever the ratio: a trace the client started stays whole.
   // The client's trace, not sampled: nothing is recorded, and its traceparent goes upstream unchanged.
-  return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : new SampledTrace(exporter, req, parent)
+  return (parent.traceFlags & TraceFlags.SAMPLED) === 0 ? undefined : new Trace(new SampledTrace(exporter, req, parent))
+}
+
+/**
+ * The trace attached to a request, sampled or not. One class for both, so that the proxy's calls
+ * into it meet one shape on every request and stay cheap for the JIT to inline; the sampled work
+ * is a call made by the sampled share of requests only, which V8 leaves out of line. (With the
+ * two kinds as two classes, 1 % of requests sampled made those call sites polymorphic and the
+ * inlined sampled code used up the inlining budget of the proxy's hot functions.)
+ *
+ * A new trace that is not sampled only tells the upstream its id and "not sampled". The header
+ * goes into the request's own upstream header list (built afresh per request), so that this
+ * costs no copy; a retry finds it there already.
+ */
+class Trace implements RequestTrace {
+  readonly #sampled: SampledTrace | undefined
+  #headers: string[] | undefined
+
+  constructor(sampled: SampledTrace | undefined) {
+    this.#sampled = sampled
+  }
+
+  attemptStart(headers: string[], backend: Backend, upstream: string, n: number): string[] {
+    if (this.#sampled !== undefined) return this.#sampled.attemptStart(headers, backend, upstream, n)
+    if (headers === this.#headers) return headers
+    removeTraceHeaders(headers)
+    headers.push('traceparent', unsampledTraceparent())
+    this.#headers = headers
+    return headers
+  }
+
+  attemptEnd(error: ErrorCode | undefined, status: number | undefined): void {
+    if (this.#sampled !== undefined) this.#sampled.attemptEnd(error, status)
+  }
+
+  end(location: string | undefined, upstream: string | undefined, outcome: ForwardOutcome): void {
+    if (this.#sampled !== undefined) this.#sampled.end(location, upstream, outcome)
+  }
 }
 
 /**
@@ -155,24 +192,6 @@ class SampledTrace implements RequestTrace {
   }
 }
 
-/**
- * A new trace that is not sampled: the upstream is told its id and "not sampled", nothing more.
- * The header goes into the request's own upstream header list (built afresh per request), so
- * that this costs no copy; a retry finds it there already.
- */
-class UnsampledRoot implements RequestTrace {
-  #headers: string[] | undefined
-  attemptStart(headers: string[]): string[] {
-    if (headers === this.#headers) return headers
-    removeTraceHeaders(headers)
-    headers.push('traceparent', unsampledTraceparent())
-    this.#headers = headers
-    return headers
-  }
-  attemptEnd(): void {}
-  end(): void {}
-}
-
 const headerGetter = {
   get: (carrier: IncomingMessage['headers'], key: string) => carrier[key],
   keys: (carrier: IncomingMessage['headers']) => Object.keys(carrier),
@@ -183,7 +202,7 @@ function removeTraceHeaders(headers: string[]): void {
   for (let i = headers.length - 2; i >= 0; i -= 2) if (isTraceHeader(headers[i] as string)) headers.splice(i, 2)
 }
 
-/** traceparent or tracestate, in any case. */
+/** traceparent or tracestate, in any case (user-agent has their length: the first letter settles it). */
 function isTraceHeader(name: string): boolean {
-  return (name.length === 11 || name.length === 10) && /^trace(parent|state)$/i.test(name)
+  return (name.length === 11 || name.length === 10) && (name.charCodeAt(0) | 0x20) === 116 /* t */ && /^trace(parent|state)$/i.test(name)
 }
