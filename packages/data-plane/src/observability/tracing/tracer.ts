@@ -61,8 +61,8 @@ function startRequestTrace(exporter: SpanHandoff, ratio: number, req: IncomingMe
  * The trace attached to a request, sampled or not. One class for both, so that the proxy's calls
  * into it meet one shape on every request and stay cheap for the JIT to inline; the sampled work
  * is a call made by the sampled share of requests only, which V8 leaves out of line. (With the
- * two kinds as two classes, 1 % of requests sampled made those call sites polymorphic and the
- * inlined sampled code used up the inlining budget of the proxy's hot functions.)
+ * two kinds as two classes, 1 % of requests sampled made those call sites polymorphic, and the
+ * JIT could inline the sampled code into the proxy's hot functions.)
  *
  * A new trace that is not sampled only tells the upstream its id and "not sampled". The header
  * goes into the request's own upstream header list (built afresh per request), so that this
