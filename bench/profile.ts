@@ -62,7 +62,10 @@ try {
   const extra = (process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean)
   const heapSnapshot = process.env.HEAP_SNAPSHOT === '1'
   if (heapSnapshot) extra.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${outDir}`)
-  const args = ['-c', cpus.proxy, node, ...extra, '--cpu-prof', `--cpu-prof-dir=${profDir}`, main, 'proxy', '--config', config]
+  // NO_PROFILE=1: CPU per thread only, without the profiler (whose sampling signals wake every thread, idle ones too).
+  const profiling = process.env.NO_PROFILE !== '1'
+  const profArgs = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []
+  const args = ['-c', cpus.proxy, node, ...extra, ...profArgs, main, 'proxy', '--config', config]
   const gateway = startProcess('gateway', tools.taskset, args, { cwd: repoRoot })
   const url = `http://127.0.0.1:${port}${variant === 'plugins' ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH}`
   await waitUntilServing(gateway, url, 20_000)
@@ -79,14 +82,17 @@ try {
   await snapshotWritten
   await gateway.stop(10_000)
   if (extra.length > 0) writeFileSync(join(outDir, `profile-${variant}.out`), gateway.output())
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
-  if (file === undefined) throw new Error('the gateway wrote no profile')
-  const raw = readFileSync(join(profDir, file), 'utf8')
-  const saved = join(outDir, `profile-${variant}.cpuprofile`)
-  writeFileSync(saved, raw)
-  summarise(JSON.parse(raw) as CpuProfile, wrk.requests)
+  let saved = '(none)'
+  if (profiling) {
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
+    if (file === undefined) throw new Error('the gateway wrote no profile')
+    const raw = readFileSync(join(profDir, file), 'utf8')
+    saved = join(outDir, `profile-${variant}.cpuprofile`)
+    writeFileSync(saved, raw)
+    summarise(JSON.parse(raw) as CpuProfile, wrk.requests)
+  }
   // The profile covers the main thread only; GC helpers, the compiler and libuv's pool show here.
-  process.stdout.write('\nCPU by thread (µs/request, from /proc; the profiler itself included):\n')
+  process.stdout.write(`\nCPU by thread (µs/request, from /proc${profiling ? '; the profiler itself included' : ''}):\n`)
   for (const [name, ticks] of threadsAfter) {
     const used = ticks - (threadsBefore.get(name) ?? 0)
     if (used > 0) process.stdout.write(`${((used * 10_000) / wrk.requests).toFixed(2).padStart(7)}  ${name}\n`)
