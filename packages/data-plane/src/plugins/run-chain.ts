@@ -58,7 +58,7 @@ function runRequestHooks(
   proceed()
 }
 
-/** Writes a request hook's reply, if it gave one, and ends the request; false when it gave none. */
+/** Writes a request or pre_route hook's reply, if it gave one, and ends the request; false when it gave none. */
 function answerRequest(
   chain: PluginChain,
   ctx: RequestContext,
@@ -100,11 +100,7 @@ export function runPreRoutePhase(chain: PluginChain, ctx: RequestContext, res: S
       path = normalizePath(result.path)
       continue
     }
-    ctx.vars.answered_by = name
-    countPluginReply(name, result)
-    writeReply(chain, ctx, res, result, (status, failure, bodyBytes) =>
-      end({ status, backend: undefined, attempts: 0, error: failure ? 'INTERNAL' : undefined, cause: failure, bodyBytes }),
-    )
+    answerRequest(chain, ctx, res, end, name, result)
     return false
   }
   return path

@@ -8,9 +8,7 @@
  * µs a span, measured with postMessage in a loop): a clone writes every key of every object.
  */
 
-/** A span's leading values: kind, ids, parent, trace state, name, times, error flag. */
-export const SPAN_HEAD = 10
-// Offsets within SPAN_HEAD.
+// Offsets of a span's leading values: kind, ids, parent, trace state, name, times, error flag.
 /** 1 = SERVER, 2 = CLIENT: @opentelemetry/api's SpanKind values. */
 export const KIND = 0
 export const TRACE_ID = 1
@@ -27,6 +25,8 @@ export const START_MS = 7
 export const END_MS = 8
 /** true sets the span's status to ERROR. */
 export const ERROR = 9
+/** How many leading values a span has; its attribute values follow. */
+export const SPAN_HEAD = ERROR + 1
 
 export const SERVER_KIND = 1
 export const CLIENT_KIND = 2
