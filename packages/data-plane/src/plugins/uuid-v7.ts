@@ -7,7 +7,7 @@ const text = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1')
 
 /**
  * A UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits, so ids sort
- * by time. Random bytes come from a pool, 4 KiB at a time.
+ * by time. Random bytes come from a pool, 64 KiB at a time.
  */
 export function uuidV7(now: number = Date.now()): string {
   const bytes = random.bytes

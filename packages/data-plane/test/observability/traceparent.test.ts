@@ -8,33 +8,34 @@ const UNSAMPLED = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/
 test('unsampled traceparents are well formed and all different, across several batches', () => {
   const seen = new Set<string>()
   const traceIds = new Set<string>()
-  // 256 are made at a time: this crosses three refills.
-  for (let i = 0; i < 1000; i++) {
+  // 256 are made at a time, from random bytes drawn for 4096: this crosses refills of both.
+  for (let i = 0; i < 5000; i++) {
     const value = unsampledTraceparent()
     const match = UNSAMPLED.exec(value)
     assert.ok(match, `malformed: ${value}`)
     seen.add(value)
     traceIds.add(match[1] as string)
   }
-  assert.equal(seen.size, 1000)
-  assert.equal(traceIds.size, 1000)
+  assert.equal(seen.size, 5000)
+  assert.equal(traceIds.size, 5000)
 })
 
 test('formatTraceparents writes each 24 random bytes as a trace id and a parent id, in order', () => {
-  const random = Buffer.alloc(48)
-  for (let i = 0; i < 48; i++) random[i] = i * 5 + 1
-  const into = Buffer.alloc(110)
-  for (let i = 0; i < 2; i++) into.write(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`, i * 55, 'latin1')
-  const text = formatTraceparents(random, into)
+  const random = Buffer.alloc(72)
+  for (let i = 0; i < 72; i++) random[i] = i * 5 + 1
+  const into = Buffer.alloc(165)
+  for (let i = 0; i < 3; i++) into.write(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`, i * 55, 'latin1')
+  // Two traceparents from the second one's bytes on: the third slot of `into` is not returned.
+  const text = formatTraceparents(random, 24, 2, into)
   assert.equal(text.length, 110)
-  assert.equal(text.slice(0, 55), `00-${random.toString('hex', 0, 16)}-${random.toString('hex', 16, 24)}-00`)
-  assert.equal(text.slice(55), `00-${random.toString('hex', 24, 40)}-${random.toString('hex', 40, 48)}-00`)
+  assert.equal(text.slice(0, 55), `00-${random.toString('hex', 24, 40)}-${random.toString('hex', 40, 48)}-00`)
+  assert.equal(text.slice(55), `00-${random.toString('hex', 48, 64)}-${random.toString('hex', 64, 72)}-00`)
 })
 
 test('an all-zero trace id or parent id, invalid in W3C Trace Context, is never written', () => {
   const random = Buffer.alloc(24)
   const into = Buffer.from(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`, 'latin1')
-  const text = formatTraceparents(random, into)
+  const text = formatTraceparents(random, 0, 1, into)
   assert.equal(text, `00-01${'0'.repeat(30)}-01${'0'.repeat(14)}-00`)
 })
 

@@ -7,7 +7,13 @@ const BATCH = 256
 const LENGTH = 55
 const RANDOM_BYTES = 24
 
-const random = Buffer.alloc(RANDOM_BYTES * BATCH)
+/**
+ * Random bytes for 16 batches, drawn from the OS at once. In the gateway under load a
+ * randomFillSync of 6 KiB took 35–40 µs (1.8 µs in a loop of its own), one of 96 KiB 95 µs:
+ * most of it is the call, and drawn for every batch it cost 0.15 µs a request.
+ */
+const random = Buffer.alloc(RANDOM_BYTES * BATCH * 16)
+let randomAt = random.length
 const text = Buffer.alloc(LENGTH * BATCH)
 for (let i = 0; i < BATCH; i++) text.write(`00-${'0'.repeat(32)}-${'0'.repeat(16)}-00`, i * LENGTH, 'latin1')
 let batch = ''
@@ -25,8 +31,12 @@ let next = BATCH
  */
 export function unsampledTraceparent(): string {
   if (next === BATCH) {
-    randomFillSync(random)
-    batch = formatTraceparents(random, text)
+    if (randomAt === random.length) {
+      randomFillSync(random)
+      randomAt = 0
+    }
+    batch = formatTraceparents(random, randomAt, BATCH, text)
+    randomAt += RANDOM_BYTES * BATCH
     next = 0
   }
   const at = next++ * LENGTH
@@ -34,14 +44,13 @@ export function unsampledTraceparent(): string {
 }
 
 /**
- * Writes the ids of `random` (24 bytes a traceparent: trace id, then parent span id) as hex into
- * the traceparents laid out in `into`, and returns them as one string. An all-zero id, invalid
- * in W3C Trace Context, has its first byte set to 1 first.
+ * Writes `count` traceparents' ids, from `random` at `from` (24 bytes each: trace id, then parent
+ * span id), as hex into the traceparents laid out in `into`, and returns them as one string. An
+ * all-zero id, invalid in W3C Trace Context, has its first byte set to 1 first.
  */
-export function formatTraceparents(random: Buffer, into: Buffer): string {
-  const count = random.length / RANDOM_BYTES
+export function formatTraceparents(random: Buffer, from: number, count: number, into: Buffer): string {
   for (let i = 0; i < count; i++) {
-    const at = i * RANDOM_BYTES
+    const at = from + i * RANDOM_BYTES
     notAllZero(random, at, 16)
     notAllZero(random, at + 16, 8)
     writeHex(random, at, 16, into, i * LENGTH + 3)
