@@ -81,7 +81,8 @@ try {
   const threadsAfter = threadTicks(gateway.pid)
   await snapshotWritten
   await gateway.stop(10_000)
-  if (extra.length > 0) writeFileSync(join(outDir, `profile-${variant}.out`), gateway.output())
+  // The gateway's output is kept with NODE_FLAGS (what --trace-gc and the like print) or SAVE_OUTPUT=1.
+  if (extra.length > 0 || process.env.SAVE_OUTPUT === '1') writeFileSync(join(outDir, `profile-${variant}.out`), gateway.output())
   let saved = '(none)'
   if (profiling) {
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))
