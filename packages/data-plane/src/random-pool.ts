@@ -1,10 +1,11 @@
 import { randomFillSync } from 'node:crypto'
 
 /**
- * Random bytes for ids made per request (request ids), drawn from the OS `draws` ids at a time:
- * one call per refill instead of one per id. The call itself is what costs: in the gateway under
- * load, a randomFillSync of 4 KiB took 38–46 µs and one of 64 KiB 80–95 µs (1.8 µs for 6 KiB in a
- * loop of its own), hence the default of 4096 draws: 64 KiB for the request id plugin's 16 bytes.
+ * Random bytes for ids made per request (request ids, unsampled traceparents), drawn from the OS
+ * `draws` ids at a time: one call per refill instead of one per id. The call itself is what
+ * costs: in the gateway under load, a randomFillSync of 4 KiB took 38–46 µs and one of 64 KiB
+ * 80–95 µs (1.8 µs for 6 KiB in a loop of its own), hence the default of 4096 draws: 64 KiB for
+ * the request id plugin's 16 bytes. Keep a refill at 64 KiB or more.
  */
 export class RandomPool {
   readonly bytes: Buffer

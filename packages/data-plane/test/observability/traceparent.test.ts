@@ -8,7 +8,7 @@ const UNSAMPLED = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/
 test('unsampled traceparents are well formed and all different, across several batches', () => {
   const seen = new Set<string>()
   const traceIds = new Set<string>()
-  // 256 are made at a time, from random bytes drawn for 4096: this crosses refills of both.
+  // 256 are made at a time, from random bytes drawn for 16 batches: this crosses refills of both.
   for (let i = 0; i < 5000; i++) {
     const value = unsampledTraceparent()
     const match = UNSAMPLED.exec(value)
