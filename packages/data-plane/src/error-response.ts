@@ -37,28 +37,37 @@ export function errorReply(req: IncomingMessage, code: ErrorCode, requestId?: st
   }
 }
 
-/** Answers a request with a gateway error (see errorReply); a response already started is cut instead. */
-export function sendError(req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId?: string): void {
+/**
+ * Answers a request with a gateway error (see errorReply); a response already started is cut
+ * instead. Returns the body bytes sent (the head is written from a plain object, which
+ * getHeader() does not see, so logs and metrics take the size from here).
+ */
+export function sendError(req: IncomingMessage, res: ServerResponse, code: ErrorCode, requestId?: string): number {
   if (res.headersSent) {
     res.destroy()
-    return
+    return 0
   }
   const reply = errorReply(req, code, requestId)
   if (reply === undefined) {
     const { message, grpc } = ERROR_CODES[code]
-    sendGrpcError(res, req.headers['content-type'] as string, grpc, message, code)
-    return
+    return sendGrpcError(res, req.headers['content-type'] as string, grpc, message, code)
   }
   res.writeHead(reply.status, reply.headers)
-  res.end(req.method === 'HEAD' ? undefined : reply.body)
+  if (req.method === 'HEAD') {
+    res.end()
+    return 0
+  }
+  res.end(reply.body)
+  return Number(reply.headers['content-length'])
 }
 
 /**
  * A gRPC client gets a trailers-only response: HTTP 200, no body, the status in `grpc-status`
  * and the percent-encoded message in `grpc-message` (gRPC over HTTP/2 spec). A gRPC-web client
  * gets HTTP 200 with the same fields in the body's trailer frame (base64 in text mode).
+ * Returns the body bytes sent.
  */
-function sendGrpcError(res: ServerResponse, contentType: string, grpcStatus: number, message: string, code: ErrorCode): void {
+function sendGrpcError(res: ServerResponse, contentType: string, grpcStatus: number, message: string, code: ErrorCode): number {
   const semicolon = contentType.indexOf(';')
   res.statusCode = 200
   res.setHeader('content-type', semicolon < 0 ? contentType : contentType.slice(0, semicolon))
@@ -72,12 +81,15 @@ function sendGrpcError(res: ServerResponse, contentType: string, grpcStatus: num
       ['grpc-status', status],
       ['grpc-message', text],
     ])
-    res.end(web.text ? frame.toString('base64') : frame)
-    return
+    // Base64 is ASCII: its string length is its byte length.
+    const body = web.text ? frame.toString('base64') : frame
+    res.end(body)
+    return body.length
   }
   res.setHeader('grpc-status', status)
   res.setHeader('grpc-message', text)
   res.end()
+  return 0
 }
 
 /** Percent-encodes a grpc-message value: bytes outside printable ASCII, and '%'. */

@@ -2,7 +2,8 @@
  * Every error the gateway itself answers with: one stable code, its HTTP status, a short
  * public message, and the gRPC status code a gRPC client gets instead (HTTP 200 with
  * `grpc-status`: 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL,
- * 14 UNAVAILABLE). Branch on `code`, never on a message.
+ * 14 UNAVAILABLE). Branch on `code`, never on a message. CLIENT_CLOSED is never answered (the
+ * client is gone): it is the nginx-style 499 that logs and metrics record for such a request.
  */
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, message: 'malformed request', grpc: 13 },
@@ -11,7 +12,9 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 408, message: 'the client was too slow sending the request', grpc: 4 },
   BODY_TOO_LARGE: { status: 413, message: 'request body exceeds client_max_body_size', grpc: 8 },
   HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large or too many', grpc: 8 },
+  CLIENT_CLOSED: { status: 499, message: 'the client closed the connection before the response was sent', grpc: 1 },
   INTERNAL: { status: 500, message: 'internal gateway error', grpc: 13 },
+  REQUEST_NOT_FORWARDABLE: { status: 500, message: 'the request cannot be forwarded upstream as it is', grpc: 13 },
   NO_UPSTREAM: { status: 502, message: 'the location has no upstream', grpc: 14 },
   UPSTREAM_CONNECT: { status: 502, message: 'could not connect to the upstream', grpc: 14 },
   UPSTREAM_RESET: { status: 502, message: 'the upstream closed the connection', grpc: 14 },
@@ -20,6 +23,7 @@ export const ERROR_CODES = {
   SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down', grpc: 14 },
   UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time', grpc: 4 },
   UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'connecting to the upstream timed out', grpc: 14 },
+  HTTP_VERSION_NOT_SUPPORTED: { status: 505, message: 'this HTTP version is not supported on this connection', grpc: 12 },
 } as const satisfies Record<string, { status: number; message: string; grpc: number }>
 
 /** A stable error code from ERROR_CODES. */
@@ -52,6 +56,9 @@ const UNDICI_CODES: Record<string, ErrorCode> = {
   HPE_INVALID_CONSTANT: 'UPSTREAM_PROTOCOL',
   UND_ERR_INFO: 'UPSTREAM_PROTOCOL',
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: 'UPSTREAM_PROTOCOL',
+  // undici refused to build the request (a header or path it does not send): no backend saw it.
+  UND_ERR_NOT_SUPPORTED: 'REQUEST_NOT_FORWARDABLE',
+  UND_ERR_INVALID_ARG: 'REQUEST_NOT_FORWARDABLE',
 }
 
 /** Maps an upstream (undici or socket) error to a gateway error code. */
@@ -61,6 +68,15 @@ export function upstreamErrorCode(err: unknown): ErrorCode {
   if (code?.startsWith('HPE_')) return 'UPSTREAM_PROTOCOL'
   if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return 'UPSTREAM_CONNECT'
   return 'UPSTREAM_RESET'
+}
+
+/**
+ * True when the backend is to blame for an upstream error code (passive ejection, circuit
+ * breaker, retries elsewhere); false for a request undici refused to build, which every backend
+ * would refuse alike.
+ */
+export function isBackendFailure(code: ErrorCode): boolean {
+  return code !== 'REQUEST_NOT_FORWARDABLE'
 }
 
 /** True when the upstream never received the request, so another backend may be tried safely. */

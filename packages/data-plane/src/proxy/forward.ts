@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
-import { ERROR_CODES, type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
+import { ERROR_CODES, type ErrorCode, GatewayError, isBackendFailure, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import { type RequestTrace, traceOf } from '../observability/tracing/request-trace.ts'
 import type { BodyPipeline, RequestVars, ResponseHead } from '../plugins/types.ts'
 import { awaitConnection, type ConnectContext, type ReuseListener } from '../upstream/connection-reuse.ts'
@@ -272,6 +272,12 @@ class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
       return
     }
     const code = upstreamErrorCode(err)
+    if (!isBackendFailure(code)) {
+      // undici refused to build the request: no backend saw it, and every one would refuse it alike.
+      this.#attempts.end(false)
+      this.#fail(code, err)
+      return
+    }
     this.#attempts.end(true)
     if (!res.headersSent && this.#plan.retryable && this.#isRetryable(code) && this.#attempts.mayRetry()) {
       this.#trace?.attemptEnd(code, undefined)
@@ -311,16 +317,24 @@ class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
         this.#finish(code, cause)
       })
       return
-    } else sendError(req, res, code, this.#plan.requestId)
+    } else this.#errorBytes = sendError(req, res, code, this.#plan.requestId)
     this.#finish(code, cause)
   }
 
   #finish(error: ErrorCode | undefined, cause: unknown): void {
     if (this.#done) return
     this.#done = true
+    const res = this.#plan.res
+    let status = res.statusCode
+    if (this.#clientGone && error === undefined) {
+      // nginx's 499 when no head went out (statusCode is still its default 200); a response cut
+      // after its head keeps that head's status. Either way it did not succeed.
+      error = 'CLIENT_CLOSED'
+      if (!res.headersSent) status = ERROR_CODES.CLIENT_CLOSED.status
+    }
     this.#trace?.attemptEnd(error, this.#upstreamStatus)
     this.#plan.onEnd({
-      status: this.#plan.res.statusCode,
+      status,
       backend: this.#attempts.current?.id,
       attempts: this.#attempts.count,
       error,

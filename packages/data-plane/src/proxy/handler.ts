@@ -44,8 +44,18 @@ export function handleRequest(
   res: ServerResponse,
   observe: RequestObserver,
 ): void {
+  if (req.httpVersionMajor !== 1 && !isHttp2(req)) {
+    // An HTTP/1 connection whose request line claims another version ("GET / HTTP/2.0"): RFC 9110 section 15.6.6.
+    rejectUnrouted(req, res, server, observe, 'HTTP_VERSION_NOT_SUPPORTED')
+    return
+  }
   if (req.rawHeaders.length > server.maxHeaders * 2) {
     rejectUnrouted(req, res, server, observe, 'HEADERS_TOO_LARGE')
+    return
+  }
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host is a 400 (HTTP/1.0 may omit it; HTTP/2 has :authority).
+  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor !== 0) {
+    rejectUnrouted(req, res, server, observe, 'BAD_REQUEST')
     return
   }
   // HTTP/2 CONNECT reaches here only as RFC 8441 extended CONNECT for a WebSocket; plain tunnels are refused.
@@ -158,7 +168,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     req.headers['transfer-encoding'] !== undefined ||
     (contentLength !== undefined && contentLength !== '0') ||
     // HTTP/2 has no Transfer-Encoding: a body follows unless the HEADERS frame ended the stream.
-    (req.httpVersionMajor === 2 && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders)
+    (isHttp2(req) && !(req as unknown as Http2ServerRequest).stream.endAfterHeaders)
   if (hasBody && contentLength !== undefined && Number(contentLength) > maxBody) {
     rejectRouted(req, res, routed, 'BODY_TOO_LARGE')
     return
@@ -219,7 +229,7 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     onEnd: end,
     serverTiming: loc.config.server_timing ? requestStart(req) : undefined,
     requestId,
-    grpc: req.httpVersionMajor === 2 && req.headers['content-type']?.startsWith('application/grpc') === true,
+    grpc: isHttp2(req) && req.headers['content-type']?.startsWith('application/grpc') === true,
     hooks,
   }
   // gRPC-web is translated as it streams, never buffered (one check for every other location).
@@ -257,9 +267,9 @@ function rejectUnrouted(req: IncomingMessage, res: ServerResponse, server: Serve
 
 /** Answers a gateway error and ends the request. */
 function rejectWith(req: IncomingMessage, res: ServerResponse, code: ErrorCode, end: EndRequest): void {
-  if (code === 'BODY_TOO_LARGE') res.setHeader('connection', 'close')
-  sendError(req, res, code)
-  end({ status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined })
+  if (code === 'BODY_TOO_LARGE' || code === 'HTTP_VERSION_NOT_SUPPORTED') res.setHeader('connection', 'close')
+  const bodyBytes = sendError(req, res, code)
+  end({ status: res.statusCode, backend: undefined, attempts: 0, error: code, cause: undefined, bodyBytes })
 }
 
 /** Answers a gateway error through the plugins' response hooks (CORS, security headers, a stale cache entry) and ends the request. */
@@ -298,6 +308,14 @@ function contextFacts(
   vars?: RequestVars,
 ): ContextFacts {
   return { host: routeReq.host, path: routeReq.path, query: routeReq.query, scheme: schemeOf(req), clientIp, location, bodyLimit, vars }
+}
+
+/**
+ * True for a request on a real HTTP/2 stream. Not `httpVersionMajor === 2`: an HTTP/1
+ * connection can claim "HTTP/2.0" in its request line, and such a request has no stream.
+ */
+function isHttp2(req: IncomingMessage): boolean {
+  return (req as unknown as Partial<Http2ServerRequest>).stream !== undefined
 }
 
 function schemeOf(req: IncomingMessage): 'http' | 'https' {

@@ -1,6 +1,9 @@
 /**
- * Hop-by-hop headers of RFC 9110 section 7.6.1 (and HTTP2-Settings, which only means something
- * on an `Upgrade: h2c` request, RFC 7540 section 3.2.1): never forwarded by a proxy.
+ * Headers the gateway never forwards: the hop-by-hop ones of RFC 9110 section 7.6.1,
+ * HTTP2-Settings (which only means something on an `Upgrade: h2c` request, RFC 7540 section
+ * 3.2.1), and Expect: the client's `100-continue` is answered by the gateway's own Node server
+ * (RFC 9110 section 10.1.1 lets a proxy do so; any other expectation gets a 417 there), and
+ * undici refuses to send the header at all.
  */
 export const HOP_BY_HOP = new Set([
   'connection',
@@ -11,6 +14,7 @@ export const HOP_BY_HOP = new Set([
   'upgrade',
   'trailer',
   'http2-settings',
+  'expect',
 ])
 
 /** Extra hop-by-hop names a sender listed in its Connection header (lower-case), or undefined. */

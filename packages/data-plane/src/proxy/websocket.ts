@@ -4,7 +4,7 @@ import type { Http2ServerResponse } from 'node:http2'
 import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
-import { type ErrorCode, GatewayError, isConnectFailure, upstreamErrorCode } from '../errors.ts'
+import { type ErrorCode, GatewayError, isBackendFailure, isConnectFailure, upstreamErrorCode } from '../errors.ts'
 import type { ResponseHead } from '../plugins/types.ts'
 import { awaitConnection, type ConnectContext, type ReuseListener } from '../upstream/connection-reuse.ts'
 import type { BalanceRequest, Upstream } from '../upstream/types.ts'
@@ -240,7 +240,8 @@ class WebSocketExchange implements Dispatcher.DispatchHandler, ReuseListener {
       return
     }
     const code = upstreamErrorCode(err)
-    this.#attempts.end(true)
+    // A request undici refused to build never reached the backend: it says nothing of its health.
+    this.#attempts.end(isBackendFailure(code))
     if (!res.headersSent && isConnectFailure(code) && this.#attempts.mayRetry()) {
       this.start()
       return
