@@ -24,7 +24,7 @@ export interface Listener {
   readonly server: Server
   /** The port actually bound (differs from the configured one only for port 0). */
   readonly port: number
-  /** Applies a server's timeouts, HTTP/2 settings and certificates to the live listener. */
+  /** Applies a server's timeouts, header limits, HTTP/2 settings and certificates to the live listener (new connections for max_header_size over HTTP/1.1). */
   configure(server: ServerRuntime): void
   /** Stops accepting, lets in-flight requests finish, closes idle keep-alive connections and HTTP/2 sessions. */
   close(): Promise<void>
@@ -44,6 +44,11 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT'],
 }
 
+/** The body of the listener's own error answers (HTTP/1.1 parse errors, HTTP/2 oversized heads). */
+function clientErrorBody(status: number, code: string): string {
+  return `${JSON.stringify({ error: { code, status, message: 'malformed or oversized request' } })}\n`
+}
+
 /** Answers a request Node could not parse (400, 431, 408) and closes the connection; never throws. */
 function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
@@ -51,7 +56,7 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     return
   }
   const [status, code] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'BAD_REQUEST']
-  const body = `${JSON.stringify({ error: { code, status, message: 'malformed or oversized request' } })}\n`
+  const body = clientErrorBody(status, code)
   socket.end(
     `HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
   )
@@ -99,10 +104,36 @@ function sniffH2c(socket: Socket, onH1: (socket: Socket, head: Buffer) => void, 
   socket.once('close', onClose)
 }
 
+/**
+ * The size of an HTTP/2 request head as HTTP/1.1 measures it (Node's parser counts the URL and
+ * every header name and value, without separators): each field's name and value, pseudo-header
+ * fields included, so `:path` counts as the URL does.
+ */
+function headerBlockSize(rawHeaders: readonly string[]): number {
+  let size = 0
+  for (const field of rawHeaders) size += field.length
+  return size
+}
+
+/** Answers an HTTP/2 request whose head is over max_header_size with the same 431 as HTTP/1.1. */
+function refuseOversizedHead(res: ServerResponse): void {
+  const body = clientErrorBody(431, 'HEADERS_TOO_LARGE')
+  res.writeHead(431, { 'content-type': 'application/json', 'content-length': body.length })
+  res.end(body)
+}
+
+/** Most header fields nghttp2 accepts in one request (the extra 8: pseudo-header fields). */
+const maxHeaderPairs = (rt: ServerRuntime) => rt.maxHeaders + 8
+
 function h2Settings(rt: ServerRuntime): Settings {
   return {
     maxConcurrentStreams: rt.config.h2_max_concurrent_streams,
-    maxHeaderListSize: rt.maxHeaderSize,
+    // nghttp2 resets (no 431) a stream whose header list, counted with 32 octets a field on top
+    // (RFC 9113 6.5.2), is over this, and only once the client acknowledged it: the first requests
+    // of a session are not held to it at all. max_header_size itself is checked on each request
+    // (refuseOversizedHead); this is a backstop set well above it, so that a head the gateway
+    // admits is never reset and one a little too big gets the 431.
+    maxHeaderListSize: Math.min(2 * rt.maxHeaderSize + 32 * maxHeaderPairs(rt), 2 ** 32 - 1),
     // RFC 8441: WebSocket over HTTP/2 (extended CONNECT).
     enableConnectProtocol: true,
   }
@@ -193,12 +224,17 @@ export async function openListener(
   const sessions = new Set<ServerHttp2Session>()
   let h2server: Http2Server | undefined
   if (wantsH2) {
+    // max_header_size over HTTP/2: nghttp2 does not refuse an oversized head with a 431 (see h2Settings).
+    const onH2Request = (req: IncomingMessage, res: ServerResponse) => {
+      if (headerBlockSize(req.rawHeaders) > rt.maxHeaderSize) refuseOversizedHead(res)
+      else handlers.onRequest(req, res)
+    }
     h2server = createH2Server(
-      { settings: h2Settings(runtime), maxHeaderListPairs: runtime.maxHeaders + 8, maxSessionMemory: 32 },
-      handlers.onRequest as never,
+      { settings: h2Settings(runtime), maxHeaderListPairs: maxHeaderPairs(runtime), maxSessionMemory: 32 },
+      onH2Request as never,
     )
     // Node's compatibility API hands CONNECT (RFC 8441 extended CONNECT included) to 'connect', not 'request'.
-    h2server.on('connect', handlers.onRequest as never)
+    h2server.on('connect', onH2Request as never)
     h2server.on('session', (session: ServerHttp2Session) => {
       sessions.add(session)
       session.once('close', () => sessions.delete(session))
@@ -274,6 +310,8 @@ export async function openListener(
       server.requestTimeout = next.requestTimeoutMs
       server.keepAliveTimeout = next.keepAliveTimeoutMs
       server.maxHeadersCount = next.maxHeaders + 1
+      // Node's HTTP/1.1 parser takes the limit from this (undeclared) property for each new connection.
+      ;(server as Server & { maxHeaderSize: number }).maxHeaderSize = next.maxHeaderSize
       h2server?.updateSettings(h2Settings(next))
       if (next.tls !== undefined && next.tls !== tls) followTls(next.tls)
     },
