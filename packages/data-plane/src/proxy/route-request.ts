@@ -1,10 +1,14 @@
 import type { IncomingMessage } from 'node:http'
 import type { RouteRequest } from '../router/types.ts'
-import { normalizePath } from './normalize-path.ts'
+import { normalizeRequestPath } from './normalize-path.ts'
 import { requestHost } from './request-headers.ts'
 import { isWebSocketConnect } from './websocket-handshake.ts'
 
-/** Host, path, query and method of a request, or undefined when its target is malformed. */
+/**
+ * Host, normalized path (see normalizeRequestPath: the path routed, shown to plugins and sent
+ * upstream), raw query and method of a request; undefined (400) when its target is malformed
+ * or its path holds an encoded "/" or "\" or a raw "\".
+ */
 export function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
   let target = req.url ?? ''
   if (target.charCodeAt(0) !== 47 /* / */) {
@@ -17,10 +21,11 @@ export function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
     }
   }
   const q = target.indexOf('?')
-  const path = q < 0 ? target : target.slice(0, q)
+  const path = normalizeRequestPath(q < 0 ? target : target.slice(0, q))
+  if (path === undefined) return undefined
   return {
     host: hostOnly(requestHost(req)),
-    path: normalizePath(path),
+    path,
     query: q < 0 ? '' : target.slice(q + 1),
     // An RFC 8441 CONNECT is the HTTP/2 form of a WebSocket GET: routed (methods = ["GET"]) as one.
     method: isWebSocketConnect(req) ? 'GET' : (req.method as string),

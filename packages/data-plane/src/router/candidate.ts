@@ -1,5 +1,6 @@
 import type { HostPattern, LocationConfig, PathPattern } from '@fleetgate/schema'
 import { parseHostPattern, parsePathPattern } from '@fleetgate/schema/runtime'
+import { normalizePath } from '../proxy/normalize-path.ts'
 import { compileConditions, type RequestCondition } from './request-conditions.ts'
 import { compileRewrite } from './route-rewrite.ts'
 import type { Route } from './types.ts'
@@ -20,7 +21,7 @@ export interface Candidate {
 
 /** Parses one location's matchers and rewrite once; throws on invalid patterns. */
 export function compileCandidate(name: string, config: LocationConfig): Candidate {
-  const path = parsePathPattern(config.path)
+  const path = normalizePattern(parsePathPattern(config.path))
   const hostList = config.host === undefined ? [] : typeof config.host === 'string' ? [config.host] : config.host
   const route: Route = { name, config, rewrite: compileRewrite(path, config.rewrite) }
   return {
@@ -32,4 +33,15 @@ export function compileCandidate(name: string, config: LocationConfig): Candidat
     priority: config.priority ?? 0,
     accepts: compileConditions(config),
   }
+}
+
+/**
+ * Requests are matched on their normalized path, so exact and prefix paths are normalized the
+ * same way: "/caf%c3%a9" or "/%61pi" would otherwise never match (and a request spelt another
+ * way could miss a location and fall through to a catch-all). Regexes see the normalized path.
+ */
+function normalizePattern(path: PathPattern): PathPattern {
+  if (path.kind === 'exact') return { kind: 'exact', path: normalizePath(path.path) }
+  if (path.kind === 'prefix') return { kind: 'prefix', prefix: normalizePath(path.prefix) }
+  return path
 }

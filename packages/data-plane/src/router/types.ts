@@ -5,7 +5,12 @@ import type { LocationConfig } from '@fleetgate/schema'
 export interface RouteRequest {
   /** Host without port, lower-case ("" when absent). */
   host: string
-  /** Path without the query string, as received (not decoded). */
+  /**
+   * Path without the query string, normalized (proxy/normalize-path.ts): unreserved escapes
+   * decoded, other escapes with upper-case hex, slashes merged, dot segments removed. Every
+   * path kind (exact, prefix, regex) and `rewrite` work on this form, and it is what is sent
+   * upstream.
+   */
   path: string
   /** Raw query string without "?" ("" when none). */
   query: string
