@@ -2,7 +2,7 @@ import {
   assembleDesired,
   type ConfigError,
   encodeResource,
-  NAME_PATTERN,
+  invalidNameReason,
   RESOURCE_KINDS,
   type ResourceKind,
   SINGLETON_SECTIONS,
@@ -108,9 +108,8 @@ export function resourceKey(kind: string, name: string | undefined): string {
   const isKind = (RESOURCE_KINDS as readonly string[]).includes(kind)
   if (isSingleton && name === undefined) return storeKeys.desired(kind as SingletonSection)
   if (isKind && name !== undefined) {
-    if (!new RegExp(NAME_PATTERN).test(name)) {
-      throw new ServiceError('INVALID', 'invalid resource name', [{ path: `${kind}.${name}`, message: `name must match ${NAME_PATTERN}` }])
-    }
+    const reason = invalidNameReason(name)
+    if (reason !== undefined) throw new ServiceError('INVALID', 'invalid resource name', [{ path: `${kind}.${name}`, message: reason }])
     return storeKeys.desired(kind as ResourceKind, name)
   }
   throw new ServiceError('NOT_FOUND', `no such resource: ${name === undefined ? kind : `${kind}/${name}`}`)

@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { didYouMean } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
 import { toJsonSchema } from './json-schema.ts'
+import { invalidNameReason } from './resource-name.ts'
 import { isDuration, isSize } from './units.ts'
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false, coerceTypes: false })
@@ -40,7 +41,7 @@ function describe(e: ErrorObject): string | undefined {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty)
-      if (parent?.patternProperties) return `invalid name "${key}": use letters, digits and _ . : -`
+      if (parent?.patternProperties) return invalidNameReason(key) ?? `invalid name "${key}"`
       const known = Object.keys((parent?.properties as object | undefined) ?? {})
       return `unknown key "${key}"${didYouMean(key, known)}`
     }

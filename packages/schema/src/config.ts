@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { NAME_PATTERN } from './resource-name.ts'
 import { BasicSchema } from './sections/basic.ts'
 import { CertificateSchema } from './sections/certificate.ts'
 import { LocationSchema } from './sections/location.ts'
@@ -6,11 +7,11 @@ import { MetricsSchema, TracingSchema } from './sections/observability.ts'
 import { ServerSchema } from './sections/server.ts'
 import { UpstreamSchema } from './sections/upstream.ts'
 
-/** Names of resources: what a TOML table key or an etcd key segment may be. */
-export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.:-]*$'
+export { invalidNameReason, NAME_PATTERN, RESERVED_NAMES } from './resource-name.ts'
 
+// A key outside the name pattern is an error (additionalProperties), not silently left unchecked.
 const named = <T extends ReturnType<typeof Type.Object>>(item: T) =>
-  Type.Record(Type.String({ pattern: NAME_PATTERN }), item, { default: {} })
+  Type.Record(Type.String({ pattern: NAME_PATTERN }), item, { default: {}, additionalProperties: false })
 
 /**
  * A plugin instance as stored in config: `type` plus that type's keys. The per-type schema

@@ -94,7 +94,7 @@ const checkLocations =
     const upstreams = Object.keys(config.upstreams)
     for (const [name, loc] of entries) {
       const at = `locations.${name}`
-      if (loc.upstream !== undefined && !config.upstreams[loc.upstream]) {
+      if (loc.upstream !== undefined && !Object.hasOwn(config.upstreams, loc.upstream)) {
         push(`${at}.upstream`, `unknown upstream "${loc.upstream}"${didYouMean(loc.upstream, upstreams)}`)
       }
       const hosts = loc.host === undefined ? [] : [loc.host].flat()
@@ -136,7 +136,7 @@ const checkServers =
         addrs.set(key, name)
       })
       server.locations.forEach((loc, i) => {
-        if (!config.locations[loc]) push(`${at}.locations.${i}`, `unknown location "${loc}"${didYouMean(loc, locations)}`)
+        if (!Object.hasOwn(config.locations, loc)) push(`${at}.locations.${i}`, `unknown location "${loc}"${didYouMean(loc, locations)}`)
       })
       checkPluginRefs(config, server.plugins, `${at}.plugins`, push)
       if ((server.tls_cert === undefined) !== (server.tls_key === undefined)) {
@@ -146,7 +146,7 @@ const checkServers =
         push(`${at}.tls_client_ca`, `required when tls_client_auth is "${server.tls_client_auth}"`)
       }
       server.certificates.forEach((cert, i) => {
-        if (!config.certificates[cert]) {
+        if (!Object.hasOwn(config.certificates, cert)) {
           push(`${at}.certificates.${i}`, `unknown certificate "${cert}"${didYouMean(cert, Object.keys(config.certificates))}`)
         }
       })
@@ -157,6 +157,6 @@ const checkServers =
 function checkPluginRefs(config: Config, refs: readonly string[], at: string, push: (p: string, m: string) => void) {
   const names = Object.keys(config.plugins)
   refs.forEach((ref, i) => {
-    if (!config.plugins[ref]) push(`${at}.${i}`, `unknown plugin "${ref}"${didYouMean(ref, names)}`)
+    if (!Object.hasOwn(config.plugins, ref)) push(`${at}.${i}`, `unknown plugin "${ref}"${didYouMean(ref, names)}`)
   })
 }

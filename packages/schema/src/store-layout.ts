@@ -4,6 +4,7 @@ import { parse as parseTomlText, stringify } from 'smol-toml'
 import { canonicalJson } from './canonical.ts'
 import type { ConfigError } from './errors.ts'
 import { RESOURCE_KINDS, type ResourceKind, SINGLETON_SECTIONS, type SingletonSection } from './kinds.ts'
+import { invalidNameReason } from './resource-name.ts'
 
 /**
  * The key layout under /fleetgate/<cluster>/ shared by the control plane (writer) and the
@@ -126,6 +127,12 @@ export function assembleDesired(entries: ReadonlyArray<{ key: string; value: str
       })
       continue
     }
+    // Assigned into a plain object below, "__proto__" would vanish: refuse such names (etcdctl edits).
+    const badName = isKind ? invalidNameReason(name as string) : undefined
+    if (badName !== undefined) {
+      errors.push({ path: `${kind}.${name}`, message: badName })
+      continue
+    }
     try {
       const decoded = decodeResource(value, kind, name)
       if (isSingleton) config[kind] = decoded
@@ -168,8 +175,8 @@ export interface NodeStatus {
   startedAt: string
   applied: { gen: number; sha256: string; at: string } | null
   rejected: { gen: number; error: string; at: string } | null
-  /** "etcd" or "cache": where the applied config came from. */
-  source: 'etcd' | 'cache' | null
+  /** Where the applied config came from: "etcd", "local" (standalone's store) or "cache" (the cache file). */
+  source: 'etcd' | 'local' | 'cache' | null
   etcdConnected: boolean
   /** Last time the node wrote this value (it writes on change and every heartbeat). */
   updatedAt: string

@@ -76,7 +76,10 @@ function* validationSteps(input: unknown, inPlace = false): Steps<ValidationResu
       if (++checked % ENTRIES_PER_STEP === 0) yield
     }
   }
-  if (errors.length > 0) return { ok: false, errors: sortErrors([...errors, ...semanticsOfInvalid(config, errors)]) }
+  if (errors.length > 0) {
+    // Every error in one run: plugin values too, wherever the plugins' own shape allows checking them.
+    return { ok: false, errors: sortErrors([...errors, ...pluginErrorsOfInvalid(config, errors), ...semanticsOfInvalid(config, errors)]) }
+  }
   checkPlugins(config, errors)
   for (const check of semanticChecks(config)) {
     yield
@@ -97,6 +100,25 @@ function checkPlugins(config: Config, errors: ConfigError[]): void {
       errors.push(...mapAjvErrors(validate.errors, `plugins.${name}`))
     }
   }
+}
+
+/**
+ * Plugin errors of a config whose shape is wrong elsewhere; plugins whose own table already
+ * failed its shape are skipped (their errors would only repeat it).
+ */
+function pluginErrorsOfInvalid(config: Config, shapeErrors: ConfigError[]): ConfigError[] {
+  const plugins = config.plugins as unknown
+  if (plugins === null || typeof plugins !== 'object' || Array.isArray(plugins)) return []
+  const checkable = Object.entries(plugins as Record<string, unknown>).filter(
+    ([name, plugin]) =>
+      plugin !== null &&
+      typeof plugin === 'object' &&
+      typeof (plugin as { type?: unknown }).type === 'string' &&
+      !shapeErrors.some((e) => e.path === `plugins.${name}` || e.path.startsWith(`plugins.${name}.`)),
+  )
+  const errors: ConfigError[] = []
+  checkPlugins({ plugins: Object.fromEntries(checkable) } as Config, errors)
+  return errors
 }
 
 /**

@@ -55,6 +55,16 @@ test('reports undecodable values and unexpected keys instead of dropping them', 
   assert.match(errors[0]?.message ?? '', /cannot parse desired\/upstreams\/a/)
 })
 
+test('reports a desired/ key with a reserved name instead of dropping it', () => {
+  const { config, errors } = assembleDesired([{ key: 'desired/upstreams/__proto__', value: '{"addrs":["127.0.0.1:1"]}' }])
+  assert.deepEqual(
+    errors.map((e) => e.path),
+    ['upstreams.__proto__'],
+  )
+  assert.match(errors[0]?.message ?? '', /invalid name "__proto__"/)
+  assert.equal(config.upstreams, undefined)
+})
+
 test('config blobs round-trip in chunks and refuse a wrong hash', () => {
   const big = {
     locations: Object.fromEntries(

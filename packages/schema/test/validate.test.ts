@@ -77,6 +77,26 @@ describe('validateConfig', () => {
       base.replace('[locations.api]', 'health_check = "ftp://x"\n[locations.api]'),
       /^upstreams\.api\.health_check: health check scheme must be http, https, tcp, grpc or grpcs/,
     ],
+    [
+      'a reserved resource name (__proto__)',
+      `${base}\n[upstreams.__proto__]\naddrs = ["127.0.0.1:8003"]`,
+      /^upstreams\.__proto__: invalid name "__proto__": .* are reserved$/,
+    ],
+    [
+      'a reserved resource name (constructor)',
+      `${base}\n[plugins.constructor]\ntype = "ping"`,
+      /^plugins\.constructor: invalid name "constructor"/,
+    ],
+    [
+      'a resource name outside the name rule',
+      `${base}\n[upstreams."a b"]\naddrs = ["127.0.0.1:8003"]`,
+      /^upstreams\.a b: invalid name "a b"/,
+    ],
+    [
+      'a reference to a name every object has',
+      base.replace('upstream = "api"', 'upstream = "toString"'),
+      /^locations\.api\.upstream: unknown upstream "toString"/,
+    ],
   ]
   for (const [name, toml, expected] of cases) {
     test(`reports ${name}`, () => {
@@ -91,6 +111,23 @@ describe('validateConfig', () => {
   test('lists shape and reference errors in one run', () => {
     const errors = errorsOf(base.replace('upstream = "api"', 'upstream = "apii"\nbogus = 1'))
     assert.equal(errors.length, 2, errors.join('\n'))
+  })
+
+  test('refuses a "__proto__" resource of a JSON config, which JSON.parse keeps as an own key', () => {
+    const result = validateConfig(JSON.parse('{"upstreams":{"__proto__":{"addrs":["127.0.0.1:1"]}}}'))
+    assert.equal(result.ok, false)
+    assert.deepEqual(result.ok ? [] : result.errors.map((e) => e.path), ['upstreams.__proto__'])
+  })
+
+  test('lists plugin errors together with a shape error elsewhere', () => {
+    const errors = errorsOf(
+      `${base}\n[basic]\nnam = "x"\n[plugins.a]\ntype = "limit"\nrate = "fast"\n[plugins.b]\ntype = "limit"\nkey = 5\n[plugins.c]\ntype = "nope"`,
+    )
+    const paths = errors.map((e) => e.split(':')[0])
+    assert.ok(paths.includes('basic.nam'), errors.join('\n'))
+    assert.ok(paths.includes('plugins.a.rate'), errors.join('\n'))
+    assert.ok(paths.includes('plugins.b.key'), errors.join('\n'))
+    assert.ok(paths.includes('plugins.c.type'), errors.join('\n'))
   })
 
   test('does not change its input', () => {

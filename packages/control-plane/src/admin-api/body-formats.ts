@@ -9,8 +9,8 @@ const TOML_TYPES = ['application/toml', 'text/toml', 'application/x-toml']
 const TOML_CONTENT_TYPE = 'application/toml; charset=utf-8'
 
 /**
- * Request bodies: JSON (an empty body counts as none, so body-less POSTs with a JSON content type
- * work) and TOML. Both refuse malformed input with a 400 naming where it broke; prototype keys in
+ * Request bodies: JSON and TOML (an empty body counts as none for both: body-less POSTs with a
+ * content type work, and a write of nothing is refused as a missing body). Both refuse malformed input with a 400 naming where it broke; prototype keys in
  * JSON are refused rather than merged.
  */
 export function installBodyParsers(app: FastifyInstance): void {
@@ -18,13 +18,28 @@ export function installBodyParsers(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined)
-    json(request, body as string, (err, value) => done(err ? badRequest(`malformed JSON: ${err.message}`) : null, value))
+    json(request, body as string, (err, value) => done(err ? badRequest(jsonFailure(body as string, err)) : null, value))
   })
   app.addContentTypeParser(TOML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
+    // As for JSON: an empty body is none, so a PUT of nothing is a 400 rather than an empty config.
+    if ((body as string).trim() === '') return done(null, undefined)
     const parsed = parseToml(body as string)
     if (parsed.ok) done(null, parsed.value)
     else done(new ServiceError('INVALID', 'malformed TOML', parsed.errors))
   })
+}
+
+/**
+ * Why a JSON body was refused. The parser refuses "__proto__" (and "constructor" holding a
+ * "prototype") keys with the same error as bad syntax; valid syntax means that was the reason.
+ */
+function jsonFailure(body: string, err: Error): string {
+  try {
+    JSON.parse(body)
+  } catch {
+    return `malformed JSON: ${err.message}`
+  }
+  return 'JSON keys "__proto__" and "constructor.prototype" are refused: they are reserved names, not config keys or resource names'
 }
 
 /** True when the client asked for TOML (`Accept: application/toml`, or `?format=toml`). */

@@ -90,7 +90,15 @@ describe('admin API /config', () => {
     ['a JSON array', [1, 2], undefined, /must be a JSON object/],
     ['a JSON string', '"text"', 'application/json', /must be a JSON object/],
     ['a missing body', '', 'application/json', /missing/],
-    ['prototype pollution', '{"__proto__": {"x": 1}}', 'application/json', /malformed JSON/],
+    ['prototype pollution', '{"__proto__": {"x": 1}}', 'application/json', /"__proto__" .* are refused: they are reserved names/],
+    [
+      'a "__proto__" resource name in TOML',
+      `${BASE_TOML}\n[upstreams.__proto__]\naddrs = ["127.0.0.1:1"]`,
+      'application/toml',
+      /invalid name "__proto__"/,
+    ],
+    ['an empty TOML body', '', 'application/toml', /config is missing/],
+    ['a blank TOML body', ' \n\t\n', 'application/toml', /config is missing/],
   ]
   for (const [what, body, type, message] of malformed) {
     test(`${what} is a 400 with a readable error, not a 500`, async () => {

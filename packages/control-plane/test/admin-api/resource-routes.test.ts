@@ -104,8 +104,19 @@ describe('admin API /{kind}/{name} and /{section}', () => {
     assert.equal(badEscape.body.errors.length, 1)
     const name = await api.json('PUT', '/api/v1/upstreams/a%2Fb', { body: { addrs: ['127.0.0.1:1'] } })
     assert.equal(name.status, 400)
-    assert.match(name.body.errors[0].message, /name must match/)
+    assert.match(name.body.errors[0].message, /invalid name "a\/b"/)
   })
+
+  for (const reserved of ['__proto__', 'constructor', 'prototype']) {
+    test(`PUT of a resource named ${reserved} is a 400 naming the name, and nothing is published`, async () => {
+      const before = await api.json('GET', '/api/v1/publish')
+      const res = await api.json('PUT', `/api/v1/upstreams/${reserved}`, { body: { addrs: ['127.0.0.1:1'] } })
+      assert.equal(res.status, 400, JSON.stringify(res.body))
+      assert.equal(res.body.errors[0].path, `upstreams.${reserved}`)
+      assert.match(res.body.errors[0].message, new RegExp(`invalid name "${reserved}": .* reserved`))
+      assert.equal((await api.json('GET', '/api/v1/publish')).body.generation, before.body.generation)
+    })
+  }
 
   test('GET /{kind} lists the resources of a kind', async () => {
     const res = await api.json('GET', '/api/v1/locations')
