@@ -23,9 +23,28 @@ export async function startDemoBackend(port: number, name: string): Promise<Serv
   return server
 }
 
+/** The running quick-start backends; `close()` stops both and drops their open connections. */
+export interface DemoBackends {
+  close(): Promise<void>
+}
+
 /** Starts the two quick-start backends, demo-1 on 127.0.0.1:9001 and demo-2 on 127.0.0.1:9002. */
-export async function startDemoBackends(logger: Logger): Promise<void> {
-  await startDemoBackend(9001, 'demo-1')
-  await startDemoBackend(9002, 'demo-2')
+export async function startDemoBackends(logger: Logger): Promise<DemoBackends> {
+  const servers = [await startDemoBackend(9001, 'demo-1')]
+  try {
+    servers.push(await startDemoBackend(9002, 'demo-2'))
+  } catch (err) {
+    await closeServer(servers[0] as Server)
+    throw err
+  }
   logger.info('demo backends on 127.0.0.1:9001 and 127.0.0.1:9002')
+  return { close: async () => void (await Promise.all(servers.map(closeServer))) }
+}
+
+/** Stops listening and ends kept-alive connections, which would otherwise hold the process open. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve())
+    server.closeAllConnections()
+  })
 }

@@ -74,7 +74,7 @@ export async function proxyCommand(argv: string[]): Promise<number> {
       return 0
     }
   }
-  if (flags['demo-backend'] && worker === undefined) await startDemoBackends(logger)
+  const demoBackends = flags['demo-backend'] && worker === undefined ? await startDemoBackends(logger) : undefined
   const proxy = await startFileMode({
     configPath: flags.config as string,
     logger,
@@ -90,7 +90,10 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     logger.info('SIGHUP: reloading config')
     void proxy.reload()
   })
-  await onShutdown(logger, () => proxy.stop())
+  await onShutdown(logger, async () => {
+    await proxy.stop()
+    await demoBackends?.close()
+  })
   return 0
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { resolveAdminTokens, startControlPlane } from '@fleetgate/control-plane'
+import { type ConfigService, resolveAdminTokens, startControlPlane } from '@fleetgate/control-plane'
 import { startFleetMode, watchConfigFile } from '@fleetgate/data-plane'
 import { createLocalStore } from '@fleetgate/store'
 import { describeFlags, type FlagSpec, parseFlags } from '../args.ts'
@@ -58,22 +58,38 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
       `fleetgate standalone: generated an admin token (kept in ${join(dataDir, 'admin-token')}; shown only this once):\n\n  ${generated}\n\n`,
     )
   }
-  if (flags['demo-backend']) await startDemoBackends(logger)
+  const demoBackends = flags['demo-backend'] ? await startDemoBackends(logger) : undefined
   const store = await createLocalStore({ dir: join(dataDir, 'store') })
   const controlPlane = await startControlPlane({ store, listen: (flags.listen as string | undefined) ?? '127.0.0.1:9180', tokens, logger })
   const importFile = async () => {
     if (configPath === undefined) return
     await importConfigFile(configPath, await readFile(configPath, 'utf8'), controlPlane.service, join(dataDir, 'imported.sha256'), logger)
   }
+  const reportRejected = (err: Error & { errors?: unknown }) =>
+    logger.error(
+      { path: configPath, errors: err.errors, err: err.errors ? undefined : err },
+      'config file rejected; the running config keeps serving',
+    )
   try {
     await importFile()
   } catch (err) {
-    await controlPlane.close()
-    await store.close()
-    throw err
+    // A bad edit followed by a restart must not take the gateway down: with a published
+    // generation in the store, report the file's errors as a rejected edit is reported, and serve it.
+    const generation = await publishedGeneration(controlPlane.service).catch(() => null)
+    if (generation === null) {
+      await controlPlane.close()
+      await store.close()
+      await demoBackends?.close()
+      throw err
+    }
+    reportRejected(err as Error)
+    process.stderr.write(
+      `fleetgate standalone: ${configPath}: not imported, serving generation ${generation} from the store:\n${(err as Error).message}\n`,
+    )
   }
   const dataPlane = await startFleetMode({
     store,
+    storeKind: 'local',
     nodeId: 'standalone',
     cacheFile: join(dataDir, 'cache.json'),
     logger,
@@ -84,20 +100,21 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
     configPath === undefined
       ? undefined
       : watchConfigFile(configPath, () => {
-          importFile().catch((err: Error & { errors?: unknown }) =>
-            logger.error(
-              { errors: err.errors, err: err.errors ? undefined : err },
-              'config file rejected; the running config keeps serving',
-            ),
-          )
+          importFile().catch(reportRejected)
         })
   logger.info({ admin: controlPlane.url, dataDir, config: configPath }, 'standalone gateway started')
-  process.on('SIGHUP', () => void importFile().catch(() => {}))
+  process.on('SIGHUP', () => void importFile().catch(reportRejected))
   await onShutdown(logger, async () => {
     watcher?.close()
     await dataPlane.stop()
     await controlPlane.close()
     await store.close()
+    await demoBackends?.close()
   })
   return 0
+}
+
+/** The generation the store currently publishes, or null when it has none yet. */
+async function publishedGeneration(service: ConfigService): Promise<number | null> {
+  return (await service.publishStatus()).generation
 }

@@ -17,12 +17,18 @@ export interface AppliedVersion {
   /** The published content as canonical JSON (what the cache file keeps). */
   json: string
   config: Config
-  source: 'etcd' | 'cache'
+  /** The store it was read from (etcd, or standalone's local store), or the cache file at start. */
+  source: StoreKind | 'cache'
 }
+
+/** The kind of config store a fleet data plane follows. */
+export type StoreKind = 'etcd' | 'local'
 
 /** Options of {@link startConfigSync}. */
 export interface ConfigSyncOptions {
   store: Store
+  /** What `source` the versions read from `store` carry. */
+  storeKind: StoreKind
   gateway: Gateway
   connection: StoreConnection
   logger: Logger
@@ -223,7 +229,7 @@ class FleetConfigSync implements ConfigSync {
 
   /** Applied from the store already, or rejected for good. */
   #isSettled(pointer: CurrentPointer): boolean {
-    return (samePointer(pointer, this.#applied) && this.#applied?.source === 'etcd') || samePointer(pointer, this.#rejected)
+    return (samePointer(pointer, this.#applied) && this.#applied?.source === this.#o.storeKind) || samePointer(pointer, this.#rejected)
   }
 
   #scheduleRetry(): void {
@@ -245,7 +251,7 @@ class FleetConfigSync implements ConfigSync {
     let version: AppliedVersion
     try {
       version = await this.#build(pointer, revision)
-      await this.#o.gateway.apply(version.config, { generation: pointer.gen, sha256: pointer.sha256, source: 'etcd' })
+      await this.#o.gateway.apply(version.config, { generation: pointer.gen, sha256: pointer.sha256, source: this.#o.storeKind })
     } catch (err) {
       if (isStoreError(err)) {
         if (isStoreError(err, 'UNAVAILABLE')) this.#o.connection.failed(err)
@@ -271,13 +277,13 @@ class FleetConfigSync implements ConfigSync {
   /** Fetches, verifies and validates; content already serving (same sha256) is reused, not fetched. */
   async #build(pointer: CurrentPointer, revision: number): Promise<AppliedVersion> {
     const applied = this.#applied
-    if (applied?.sha256 === pointer.sha256) return { ...applied, gen: pointer.gen, source: 'etcd' }
+    if (applied?.sha256 === pointer.sha256) return { ...applied, gen: pointer.gen, source: this.#o.storeKind }
     const chunks = await fetchVersion(this.#o.store, pointer, revision)
     this.#o.connection.ok()
     const decoded = await decodeVersion(chunks, pointer.sha256)
     if (!decoded.ok && decoded.stage === 'content') throw new VersionContentError(`generation ${pointer.gen}: ${decoded.message}`)
     if (!decoded.ok) throw new VersionContentError(`generation ${pointer.gen} is invalid:\n${formatConfigErrors(decoded.errors)}`)
-    return { gen: pointer.gen, sha256: pointer.sha256, json: decoded.json, config: decoded.config, source: 'etcd' }
+    return { gen: pointer.gen, sha256: pointer.sha256, json: decoded.json, config: decoded.config, source: this.#o.storeKind }
   }
 
   #reject(pointer: CurrentPointer, err: unknown): void {

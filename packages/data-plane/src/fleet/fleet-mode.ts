@@ -11,7 +11,7 @@ import { createObservability, type GatewayObservability } from '../observability
 import { createApplyOutcomes } from './apply-outcomes.ts'
 import { type CachePurgeSync, startCachePurgeSync } from './cache-purge-sync.ts'
 import { applyCachedVersion, saveCachedVersion } from './cached-version.ts'
-import { type ConfigSync, startConfigSync } from './config-sync.ts'
+import { type ConfigSync, type StoreKind, startConfigSync } from './config-sync.ts'
 import { createFleetStatusListener, type FleetStatusListener } from './fleet-status-listener.ts'
 import { createNodeFigures } from './node-figures.ts'
 import { type NodeReporter, startNodeReporter } from './node-reporter.ts'
@@ -21,6 +21,8 @@ import { createStoreConnection } from './store-connection.ts'
 export interface FleetModeOptions {
   /** The config store, already scoped to the cluster's prefix; the caller closes it after stop(). */
   store: Store
+  /** etcd (default), or standalone's local store: what `/status` says the config came from. */
+  storeKind?: StoreKind
   /** This node's id in `nodes/<id>`; stable across restarts (a per-boot uuid tells boots apart). */
   nodeId: string
   logger: Logger
@@ -46,7 +48,8 @@ export interface FleetModeOptions {
 
 /** What `/status` shows in fleet mode. */
 export type FleetStatus = GatewayStatus & {
-  etcdConnected: boolean
+  /** Whether etcd answered the last call; null on a local store (standalone). */
+  etcdConnected: boolean | null
   node: NodeStatus
 }
 
@@ -70,6 +73,7 @@ export interface FleetModeProxy {
  */
 export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProxy> {
   const { logger } = o
+  const storeKind = o.storeKind ?? 'etcd'
   const metrics = createMetrics()
   const storeGauge = new Gauge({
     name: 'fleetgate_store_connected',
@@ -99,7 +103,7 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
   const status = (): FleetStatus => ({
     ...gateway.status(),
     lastError: sync?.lastError ?? gateway.status().lastError,
-    etcdConnected: connection.connected,
+    etcdConnected: storeKind === 'local' ? null : connection.connected,
     node: reporter.status(),
   })
   const listener = createFleetStatusListener(o.statusAddr, gateway, metrics, status, logger, o.debugTokens)
@@ -119,6 +123,7 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
   await listener.open()
   sync = await startConfigSync({
     store: o.store,
+    storeKind,
     gateway,
     connection,
     logger,
