@@ -27,7 +27,7 @@ export function parseFlags(
       { type: s.type, multiple: s.multiple ?? false, ...(s.short ? { short: s.short } : {}) },
     ]),
   )
-  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
+  const { values, positionals } = parseArgs({ args: joinDashValues(argv, specs), options, allowPositionals: true, strict: true })
   const flags = { ...values } as Flags
   for (const [name, spec] of Object.entries(specs)) {
     if (flags[name] !== undefined) continue
@@ -37,6 +37,32 @@ export function parseFlags(
     else flags[name] = spec.multiple ? raw.split(',').map((s) => s.trim()) : raw
   }
   return { flags, positionals }
+}
+
+/**
+ * `--flag VALUE` with a VALUE starting with "-" (a token, say) becomes `--flag=VALUE`, which
+ * parseArgs would otherwise refuse as ambiguous; a VALUE that spells one of the flags stays a flag.
+ */
+function joinDashValues(argv: readonly string[], specs: Record<string, FlagSpec>): string[] {
+  const byShort = new Map(Object.entries(specs).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])))
+  const isFlag = (arg: string) =>
+    arg === '--' ||
+    (arg.startsWith('--') ? (arg.slice(2).split('=')[0] as string) in specs : byShort.has(arg.slice(1, 2)) && arg.length === 2)
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    if (arg === '--') {
+      out.push(...argv.slice(i))
+      break
+    }
+    const name = arg.startsWith('--') ? arg.slice(2) : arg.length === 2 && arg.startsWith('-') ? byShort.get(arg.slice(1)) : undefined
+    const next = argv[i + 1]
+    if (name !== undefined && specs[name]?.type === 'string' && next?.startsWith('-') && next !== '-' && !isFlag(next)) {
+      out.push(`--${name}=${next}`)
+      i++
+    } else out.push(arg)
+  }
+  return out
 }
 
 /** Help text of a command's flags, one per line. */

@@ -44,8 +44,20 @@ export function toSummary(m: VersionManifest): VersionSummary {
 /** One manifest; NOT_FOUND when the generation never existed or was pruned. */
 export async function readManifest(store: Store, generation: number): Promise<VersionManifest> {
   const kv = await store.get(storeKeys.version(generation))
-  if (!kv) throw new ServiceError('NOT_FOUND', `generation ${generation} not found`)
+  if (!kv) throw new ServiceError('NOT_FOUND', await missingGenerationMessage(store, generation))
   return JSON.parse(kv.value.toString('utf8')) as VersionManifest
+}
+
+/**
+ * Generations are numbered 1, 2, 3, ... by publishing, so a missing one below the newest existed
+ * and was deleted by retention; saying so spares the reader a hunt for a typo.
+ */
+async function missingGenerationMessage(store: Store, generation: number): Promise<string> {
+  const { manifests, pointer } = await readHead(store)
+  const newest = Math.max(pointer?.gen ?? 0, manifests.at(-1)?.gen ?? 0)
+  if (generation < 1 || generation >= newest) return `generation ${generation} not found`
+  const oldest = manifests[0]?.gen
+  return `generation ${generation} was pruned by retention (history keeps the newest versions only${oldest === undefined ? '' : `; the oldest kept is ${oldest}`})`
 }
 
 /** The config a manifest points to, read from its blobs and verified against its sha256. */

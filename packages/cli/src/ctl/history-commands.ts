@@ -16,11 +16,16 @@ export async function showHistory(client: AdminClient, opts: { json: boolean }):
 /** `ctl diff A B`: one line per resource, "+" added, "-" removed, "~" changed (with the changed keys). */
 export async function showDiff(client: AdminClient, opts: { from: number; to: number; json: boolean }): Promise<string> {
   const diff = await client.json<ConfigDiff>({ path: `/versions/${opts.from}/diff/${opts.to}` })
-  if (opts.json) return `${JSON.stringify(diff, null, 2)}\n`
+  return opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff)
+}
+
+/** The text of `ctl diff`: `kind.name` per resource, and `kind` alone for a singleton section (basic, metrics, tracing). */
+export function formatDiff(diff: ConfigDiff): string {
+  const label = (r: { kind: string; name?: string }) => (r.name === undefined ? r.kind : `${r.kind}.${r.name}`)
   const lines = [
-    ...diff.added.map((r) => `+ ${r.kind}.${r.name}`),
-    ...diff.removed.map((r) => `- ${r.kind}.${r.name}`),
-    ...diff.changed.map((r) => `~ ${r.kind}.${r.name}${r.keys.length > 0 ? `: ${r.keys.join(', ')}` : ''}`),
+    ...diff.added.map((r) => `+ ${label(r)}`),
+    ...diff.removed.map((r) => `- ${label(r)}`),
+    ...diff.changed.map((r) => `~ ${label(r)}${r.keys.length > 0 ? `: ${r.keys.join(', ')}` : ''}`),
   ]
   if (lines.length === 0) return `no differences between generation ${diff.from} and ${diff.to}\n`
   return `${lines.join('\n')}\n`

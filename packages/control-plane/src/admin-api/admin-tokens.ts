@@ -38,7 +38,7 @@ export async function resolveAdminTokens(sources: TokenSources): Promise<Resolve
   if (admin.length > 0) return { tokens: { admin, readonly }, generated: null }
   const stored = await tokensFromFile(sources.tokenStore, { optional: true })
   if (stored.length > 0) return { tokens: { admin: stored, readonly }, generated: null }
-  const token = randomBytes(32).toString('base64url')
+  const token = generateAdminToken()
   await mkdir(dirname(sources.tokenStore), { recursive: true, mode: 0o700 })
   try {
     await writeFile(sources.tokenStore, `${token}\n`, { mode: 0o600, flag: 'wx' })
@@ -48,6 +48,14 @@ export async function resolveAdminTokens(sources: TokenSources): Promise<Resolve
     return { tokens: { admin: await tokensFromFile(sources.tokenStore), readonly }, generated: null }
   }
   return { tokens: { admin: [token], readonly }, generated: token }
+}
+
+/**
+ * A new admin token: 256 random bits in base64url behind a fixed "fg_" prefix. Bare base64url
+ * starts with "-" once in 64 tokens, which a command line then takes for a flag (`--token -x...`).
+ */
+export function generateAdminToken(bytes: Buffer = randomBytes(32)): string {
+  return `fg_${bytes.toString('base64url')}`
 }
 
 async function tokensFromFile(path: string | undefined, opts: { optional?: boolean } = {}): Promise<string[]> {

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { generateAdminToken } from '../../src/admin-api/admin-tokens.ts'
 import { AuthFailureLimiter } from '../../src/admin-api/auth-failure-limiter.ts'
 import { resolveAdminTokens, tokenMatcher } from '../../src/index.ts'
 
@@ -44,6 +45,15 @@ describe('resolveAdminTokens', () => {
     const second = await resolveAdminTokens({ env: {}, tokenStore })
     assert.equal(second.generated, null)
     assert.deepEqual(second.tokens.admin, [first.generated])
+  })
+
+  test('a generated token never starts with "-", even when its random bytes encode to one', () => {
+    // 0xf8 is 111110 in its first six bits: base64url "-".
+    const bytes = Buffer.alloc(32, 0xf8)
+    assert.match(bytes.toString('base64url'), /^-/)
+    const token = generateAdminToken(bytes)
+    assert.doesNotMatch(token, /^-/)
+    assert.ok(token.endsWith(bytes.toString('base64url')), 'keeps all 256 random bits')
   })
 })
 

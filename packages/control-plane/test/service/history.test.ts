@@ -60,7 +60,17 @@ for (const backend of backends()) {
           [6, 5, 4],
         )
         assert.deepEqual(await blobShas(store), versions.map((v) => v.sha256).sort())
-        await assert.rejects(service.getVersion(1), (e) => e instanceof ServiceError && e.code === 'NOT_FOUND')
+        await assert.rejects(
+          service.getVersion(1),
+          (e) =>
+            e instanceof ServiceError &&
+            e.code === 'NOT_FOUND' &&
+            /generation 1 was pruned by retention .*oldest kept is 4/.test(e.message),
+        )
+        await assert.rejects(
+          service.getVersion(9),
+          (e) => e instanceof ServiceError && e.code === 'NOT_FOUND' && e.message === 'generation 9 not found',
+        )
         assert.equal((await service.putResource('upstreams', 'u7', { addrs: ['127.0.0.1:1'] }, ADMIN)).generation, 7)
       })
     })
