@@ -87,7 +87,7 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
       `fleetgate standalone: ${configPath}: not imported, serving generation ${generation} from the store:\n${(err as Error).message}\n`,
     )
   }
-  const dataPlane = await startFleetMode({
+  const starting = startFleetMode({
     store,
     storeKind: 'local',
     nodeId: 'standalone',
@@ -96,21 +96,23 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
     ...(flags['status-addr'] ? { statusAddr: flags['status-addr'] as string } : {}),
     debugTokens,
   })
-  const watcher =
-    configPath === undefined
-      ? undefined
-      : watchConfigFile(configPath, () => {
-          importFile().catch(reportRejected)
-        })
-  logger.info({ admin: controlPlane.url, dataDir, config: configPath }, 'standalone gateway started')
-  process.on('SIGHUP', () => void importFile().catch(reportRejected))
-  await onShutdown(logger, async () => {
+  let watcher: { close(): void } | undefined
+  let stopping = false
+  // Signals are handled from here on: the data plane may already serve (its cache file) before
+  // its first read of the store ends, and a SIGTERM then must still drain and exit 0.
+  const stopped = onShutdown(logger, async () => {
+    stopping = true
     watcher?.close()
-    await dataPlane.stop()
+    await (await starting).stop()
     await controlPlane.close()
     await store.close()
     await demoBackends?.close()
   })
+  await starting
+  if (configPath !== undefined && !stopping) watcher = watchConfigFile(configPath, () => void importFile().catch(reportRejected))
+  logger.info({ admin: controlPlane.url, dataDir, config: configPath }, 'standalone gateway started')
+  process.on('SIGHUP', () => void importFile().catch(reportRejected))
+  await stopped
   return 0
 }
 
