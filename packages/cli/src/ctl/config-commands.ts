@@ -33,7 +33,9 @@ export async function getConfig(client: AdminClient, opts: { kind?: string; name
 export function describePublish(what: string, result: PublishResult): string {
   const outcome = result.published
     ? `published generation ${result.generation}`
-    : `no change: generation ${result.generation} stays current`
+    : result.held
+      ? `stored, not published: a rollback holds generation ${result.generation}`
+      : `no change: generation ${result.generation} stays current`
   const hold = result.held
     ? '\nnote: a rollback holds auto-publish; desired/ changes are stored but not published until "fleetgate ctl release" or "fleetgate ctl restore GEN"'
     : ''

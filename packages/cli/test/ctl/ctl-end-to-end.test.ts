@@ -136,6 +136,10 @@ describe('fleetgate control-plane and ctl on etcd', () => {
     assert.match(rollback.stdout, /rolled back to generation 1: published generation 3\nnote: a rollback holds auto-publish/)
     const status = await ctl(['status'])
     assert.match(status.stdout, /state: +ok\ngeneration: 3\nheld: +yes/)
+    // An apply while the hold is on is stored, not published: it is not "no change".
+    const held = await ctl(['apply', '-f', join(dir, 'changed.toml')])
+    assert.equal(held.code, 0, held.stderr)
+    assert.match(held.stdout, /: stored, not published: a rollback holds generation 3\nnote: a rollback holds auto-publish/)
     const fleet = await ctl(['fleet'])
     assert.equal(fleet.code, 0)
     assert.equal(
