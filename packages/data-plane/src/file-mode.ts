@@ -67,7 +67,11 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
     loaded = result.config
     const config = await acme.overlay(result.config)
     const sha256 = configHash(config)
-    if (sha256 === gateway.current?.meta.sha256) return
+    if (sha256 === gateway.current?.meta.sha256) {
+      // The file is back to what serves (a bad edit reverted): its rejection no longer stands.
+      gateway.clearRejection()
+      return
+    }
     const started = performance.now()
     await gateway.apply(config, { generation: generation + 1, sha256, source: 'file' })
     acme.check(config)

@@ -49,6 +49,8 @@ export interface Gateway {
   apply(config: Config, meta: SnapshotMeta): Promise<void>
   /** Records a rejected config (shown by status()). */
   reject(message: string): void
+  /** The source went back to the config serving: the last rejection no longer stands. */
+  clearRejection(): void
   status(): GatewayStatus
   /** Requests in progress, across the current and retiring snapshots. */
   activeRequests(): number
@@ -234,6 +236,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     reject(message) {
       lastError = message
+    },
+    clearRejection() {
+      lastError = null
     },
     status() {
       return {

@@ -106,6 +106,11 @@ test('a broken file is rejected, reported in /status, and the old config keeps s
   assert.equal((await get('/added')).status, 200)
   assert.equal(JSON.parse((await get('/load')).text).headers['x-variant'], 'v0')
 
+  // The file put back as it was: nothing to apply, and the rejection no longer stands.
+  await gateway.writeConfig(configFor({ variant: 'v0', extra: { name: 'added', path: '/added' } }))
+  await waitFor('lastError cleared by the reverted file', async () => (await gateway.status()).lastError === null, 5000)
+  assert.equal((await gateway.status()).generation, generation)
+
   await apply({ variant: 'v1', extra: { name: 'added', path: '/added' } })
   assert.equal((await gateway.status()).lastError, null)
 })

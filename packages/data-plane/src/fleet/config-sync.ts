@@ -40,6 +40,8 @@ export interface ConfigSyncOptions {
   onApplied(version: AppliedVersion, seconds: number): void | Promise<void>
   /** After a version is rejected for good (NACK). */
   onRejected(pointer: CurrentPointer, error: string): void
+  /** `current` went back to the version serving after a rejection: the NACK no longer stands. */
+  onRecovered(version: AppliedVersion): void
 }
 
 /** Keeps the gateway on the version `current` names. */
@@ -222,7 +224,11 @@ class FleetConfigSync implements ConfigSync {
     while (this.#wanted && !this.#stopped) {
       this.#wanted = false
       const target = this.#desired
-      if (target === undefined || this.#isSettled(target.pointer)) continue
+      if (target === undefined) continue
+      if (this.#isSettled(target.pointer)) {
+        if (samePointer(target.pointer, this.#applied)) this.#recovered()
+        continue
+      }
       if (await this.#applyOne(target)) this.#scheduleRetry()
     }
   }
@@ -284,6 +290,17 @@ class FleetConfigSync implements ConfigSync {
     if (!decoded.ok && decoded.stage === 'content') throw new VersionContentError(`generation ${pointer.gen}: ${decoded.message}`)
     if (!decoded.ok) throw new VersionContentError(`generation ${pointer.gen} is invalid:\n${formatConfigErrors(decoded.errors)}`)
     return { gen: pointer.gen, sha256: pointer.sha256, json: decoded.json, config: decoded.config, source: this.#o.storeKind }
+  }
+
+  /** `current` names the version serving again (a bad publish undone): clears a rejection that stood. */
+  #recovered(): void {
+    const applied = this.#applied
+    if (this.#rejected === undefined || applied === undefined) return
+    this.#rejected = undefined
+    this.#lastError = null
+    this.#o.gateway.clearRejection()
+    this.#o.logger.info({ gen: applied.gen }, 'current names the serving generation again; the rejection no longer stands')
+    this.#o.onRecovered(applied)
   }
 
   #reject(pointer: CurrentPointer, err: unknown): void {

@@ -136,6 +136,7 @@ export async function startFleetMode(o: FleetModeOptions): Promise<FleetModeProx
       if (o.cacheFile) await saveCachedVersion(o.cacheFile, version, logger)
     },
     onRejected: (pointer, error) => outcomes.rejected(pointer, error),
+    onRecovered: () => outcomes.recovered(),
   })
   const purges = await startCachePurgeSync({ store: o.store, gateway, logger })
   return runningProxy(o.nodeId, gateway, sync, purges, reporter, listener, status, observability, acme)

@@ -117,6 +117,27 @@ describe('fleet data plane on etcd', () => {
     }
   })
 
+  test('clears its NACK when current goes back to the generation it serves', async () => {
+    const { store, nodeStore, publisher } = await openCluster()
+    let node: FleetModeProxy | undefined
+    try {
+      const first = await publisher.publish(configFor(backendA.addr))
+      node = await startNode(nodeStore, 'n1')
+      await publisher.publish(configFor(backendB.addr, { upstream: 'missing' }))
+      await waitFor('NACK in nodes/n1', async () => (await readNodeKey(store, 'n1'))?.rejected?.gen === 2)
+      assert.match(node.status().lastError ?? '', /missing/)
+      // The bad publish undone by hand (etcdctl put current): the node serves generation 1 again
+      // as far as the fleet can tell, so the NACK of 2 no longer stands.
+      await store.put(storeKeys.current, JSON.stringify({ gen: first.gen, sha256: first.sha256 }))
+      await waitFor('rejected cleared', async () => (await readNodeKey(store, 'n1'))?.rejected === null)
+      assert.equal(node.status().lastError, null)
+      assert.equal(node.status().generation, 1)
+      assert.deepEqual(await getThrough(node), { status: 200, backend: 'a' })
+    } finally {
+      await closeAll(node, store, nodeStore)
+    }
+  })
+
   test('refuses a generation whose blob does not match its sha256', async () => {
     const { store, nodeStore, publisher } = await openCluster()
     let node: FleetModeProxy | undefined
