@@ -1,9 +1,17 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http'
 import { createServer as createH2Server, type Http2Server, constants as h2, type ServerHttp2Session, type Settings } from 'node:http2'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
+import { ERROR_CODES, type ErrorCode } from './errors.ts'
 import type { ServerRuntime } from './snapshot.ts'
 import type { ServerTls } from './tls/types.ts'
 
@@ -39,14 +47,16 @@ export function listenerKind(server: ServerRuntime): string {
   return `https${server.config.enable_http2 ? '+h2' : ''}${clientCert}`
 }
 
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'HEADERS_TOO_LARGE'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT'],
+/** Node's parser errors that are not a plain 400 BAD_REQUEST. */
+const CLIENT_ERRORS: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
+  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
 }
 
-/** The body of the listener's own error answers (HTTP/1.1 parse errors, HTTP/2 oversized heads). */
-function clientErrorBody(status: number, code: string): string {
-  return `${JSON.stringify({ error: { code, status, message: 'malformed or oversized request' } })}\n`
+/** The body of the listener's own error answers (HTTP/1.1 parse errors, HTTP/2 oversized heads), as sendError writes it. */
+function clientErrorBody(code: ErrorCode): string {
+  const { status, message } = ERROR_CODES[code]
+  return `${JSON.stringify({ error: { code, status, message } })}\n`
 }
 
 /** Answers a request Node could not parse (400, 431, 408) and closes the connection; never throws. */
@@ -55,10 +65,11 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy()
     return
   }
-  const [status, code] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'BAD_REQUEST']
-  const body = clientErrorBody(status, code)
+  const code = CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'
+  const status = ERROR_CODES[code].status
+  const body = clientErrorBody(code)
   socket.end(
-    `HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: ${code}\r\nconnection: close\r\n\r\n${body}`,
   )
 }
 
@@ -117,7 +128,7 @@ function headerBlockSize(rawHeaders: readonly string[]): number {
 
 /** Answers an HTTP/2 request whose head is over max_header_size with the same 431 as HTTP/1.1. */
 function refuseOversizedHead(res: ServerResponse): void {
-  const body = clientErrorBody(431, 'HEADERS_TOO_LARGE')
+  const body = clientErrorBody('HEADERS_TOO_LARGE')
   res.writeHead(431, { 'content-type': 'application/json', 'content-length': body.length })
   res.end(body)
 }

@@ -59,6 +59,7 @@ addr = "127.0.0.1:${port}"
 locations = ["limited", "dead", "silent", "echo"]
 max_header_size = "4kb"
 max_headers = 20
+header_timeout = "1s"
 `)
 })
 
@@ -120,6 +121,9 @@ test('a request head over max_header_size gets 431 HEADERS_TOO_LARGE', async () 
   const res = await rawRequest(port, `GET /ok HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(8 * 1024)}\r\n\r\n`)
   assert.equal(res.status, 431)
   assert.equal(codeOf(res.body), 'HEADERS_TOO_LARGE')
+  // Node's parser refused it: the answer still has a standard status line and the code header.
+  assert.match(res.head, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/)
+  assert.deepEqual(res.headers['x-fleetgate-error'], ['HEADERS_TOO_LARGE'])
 })
 
 test('more headers than max_headers gets 431 HEADERS_TOO_LARGE', async () => {
@@ -139,6 +143,17 @@ test('a malformed request line gets 400 BAD_REQUEST', async () => {
   const res = await rawRequest(port, 'THIS IS NOT HTTP\r\n\r\n')
   assert.equal(res.status, 400)
   assert.equal(codeOf(res.body), 'BAD_REQUEST')
+  assert.match(res.head, /^HTTP\/1\.1 400 Bad Request\r\n/)
+  assert.deepEqual(res.headers['x-fleetgate-error'], ['BAD_REQUEST'])
+  assert.equal(JSON.parse(res.body.toString()).error.message, 'malformed request')
+})
+
+test('a request head not finished within header_timeout gets 408 REQUEST_TIMEOUT', async () => {
+  const res = await rawRequest(port, 'GET /ok HTTP/1.1\r\nHost: a\r\nX-Slow: ', { timeoutMs: 5000 })
+  assert.equal(res.status, 408)
+  assert.match(res.head, /^HTTP\/1\.1 408 Request Timeout\r\n/)
+  assert.deepEqual(res.headers['x-fleetgate-error'], ['REQUEST_TIMEOUT'])
+  assert.equal(JSON.parse(res.body.toString()).error.message, 'the client was too slow sending the request')
 })
 
 test('a backend port with nothing listening gets 502 UPSTREAM_CONNECT', async () => {
