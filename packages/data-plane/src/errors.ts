@@ -10,7 +10,7 @@ export const ERROR_CODES = {
   NO_ROUTE: { status: 404, message: 'no location matches this request', grpc: 12 },
   METHOD_NOT_ALLOWED: { status: 405, message: 'CONNECT is only accepted to open a WebSocket (RFC 8441)', grpc: 12 },
   REQUEST_TIMEOUT: { status: 408, message: 'the client was too slow sending the request', grpc: 4 },
-  BODY_TOO_LARGE: { status: 413, message: 'request body exceeds client_max_body_size', grpc: 8 },
+  BODY_TOO_LARGE: { status: 413, message: 'request body is larger than this location accepts', grpc: 8 },
   HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large or too many', grpc: 8 },
   CLIENT_CLOSED: { status: 499, message: 'the client closed the connection before the response was sent', grpc: 1 },
   INTERNAL: { status: 500, message: 'internal gateway error', grpc: 13 },
