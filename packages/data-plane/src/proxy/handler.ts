@@ -63,7 +63,7 @@ export function handleRequest(
     rejectUnrouted(req, res, server, observe, 'METHOD_NOT_ALLOWED')
     return
   }
-  const routeReq = toRouteRequest(req)
+  const routeReq = toRouteRequest(req, server.config.encoded_slashes === 'keep')
   if (routeReq === undefined) {
     rejectUnrouted(req, res, server, observe, 'BAD_REQUEST')
     return

@@ -28,11 +28,15 @@ export function normalizePath(path: string): string {
  * (400) and Apache httpd (AllowEncodedSlashes Off) and Envoy's REJECT_REQUEST option.
  * "\" is treated alike because WHATWG URL parsers, Windows servers and legacy url.parse()
  * take it for "/"; a valid URL never holds a raw one.
+ * `keepEncodedSlashes` (a server's `encoded_slashes = "keep"`, Apache's AllowEncodedSlashes
+ * NoDecode) keeps "%2F" and "%5C" as data instead, matched and forwarded encoded: for APIs that
+ * carry them in a segment ("projects/group%2Fname"), behind backends that do not decode them
+ * before routing. A raw "\" is refused either way.
  */
-export function normalizeRequestPath(path: string): string | undefined {
+export function normalizeRequestPath(path: string, keepEncodedSlashes = false): string | undefined {
   if (isNormal(path)) return path
   if (path.includes('\\')) return undefined
-  return normalize(path, true)
+  return normalize(path, !keepEncodedSlashes)
 }
 
 /** Whether `path` needs no work: the one scan the common request pays. */

@@ -9,7 +9,7 @@ import { isWebSocketConnect } from './websocket-handshake.ts'
  * upstream), raw query and method of a request; undefined (400) when its target is malformed
  * or its path holds an encoded "/" or "\" or a raw "\".
  */
-export function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
+export function toRouteRequest(req: IncomingMessage, keepEncodedSlashes: boolean): RouteRequest | undefined {
   let target = req.url ?? ''
   if (target.charCodeAt(0) !== 47 /* / */) {
     if (!/^https?:\/\//i.test(target)) return undefined
@@ -21,7 +21,7 @@ export function toRouteRequest(req: IncomingMessage): RouteRequest | undefined {
     }
   }
   const q = target.indexOf('?')
-  const path = normalizeRequestPath(q < 0 ? target : target.slice(0, q))
+  const path = normalizeRequestPath(q < 0 ? target : target.slice(0, q), keepEncodedSlashes)
   if (path === undefined) return undefined
   return {
     host: hostOnly(requestHost(req)),

@@ -8,10 +8,12 @@ import { freePort, type GatewayProcess, rawRequest, startBackend, startGateway, 
 let backend: TestBackend
 let gateway: GatewayProcess
 let port: number
+let keepPort: number
 
 before(async () => {
   backend = await startBackend('echo')
   port = await freePort()
+  keepPort = await freePort()
   gateway = await startGateway(`
 [upstreams.echo]
 addrs = ["${backend.addr}"]
@@ -43,6 +45,11 @@ path = "/"
 [servers.main]
 addr = "127.0.0.1:${port}"
 locations = ["ipr", "api", "items", "all"]
+
+[servers.keep]
+addr = "127.0.0.1:${keepPort}"
+locations = ["ipr", "api", "items", "all"]
+encoded_slashes = "keep"
 `)
 })
 
@@ -52,9 +59,9 @@ after(async () => {
 })
 
 /** Sends `target` byte for byte (no client-side normalization) and returns status and backend URL. */
-async function send(target: string): Promise<{ status: number; url: string | undefined }> {
+async function send(target: string, to = port): Promise<{ status: number; url: string | undefined }> {
   const hits = backend.hits
-  const res = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n`)
+  const res = await rawRequest(to, `GET ${target} HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n`)
   const url = backend.hits > hits ? backend.last?.url : undefined
   return { status: res.status, url }
 }
@@ -84,4 +91,12 @@ test('a prefix rewrite applies to the normalized path', async () => {
 
 test('a regex location and its rewrite see the normalized path', async () => {
   assert.deepEqual(await send('/r/%31%32'), { status: 200, url: '/items/12' })
+})
+
+test('encoded_slashes = "keep" matches and forwards %2F and %5C as data; a raw backslash stays refused', async () => {
+  // Not a separator: "/%2fipr" is not under "/ipr", and the backend gets the escape as sent (hex upper-cased).
+  assert.deepEqual(await send('/%2fipr', keepPort), { status: 200, url: '/%2Fipr' })
+  assert.deepEqual(await send('/projects/group%2fname/%5c?x=1', keepPort), { status: 200, url: '/projects/group%2Fname/%5C?x=1' })
+  assert.deepEqual(await send('/%69pr', keepPort), { status: 403, url: undefined })
+  assert.deepEqual(await send('/\\ipr', keepPort), { status: 400, url: undefined })
 })

@@ -41,6 +41,11 @@ export const ServerSchema = Type.Object(
       description: 'ask clients for a certificate verified against tls_client_ca (mTLS)',
     }),
     tls_client_ca: Type.Optional(Type.String({ description: 'CA bundle client certificates are verified against, PEM inline or a path' })),
+    encoded_slashes: StringEnum(['reject', 'keep'], {
+      default: 'reject',
+      description:
+        'a path holding %2F or %5C: reject (400), or keep them encoded (matched as data and forwarded so; only for backends that do not decode them before routing)',
+    }),
     max_header_size: Size('16kb', 'largest request head; bigger gets 431'),
     max_headers: Type.Integer({ minimum: 1, default: 100, description: 'most request headers; more gets 431' }),
     header_timeout: Duration('30s', 'time a client has to send the request head'),
