@@ -1,12 +1,4 @@
-import {
-  type ConfigError,
-  decodeResource,
-  type PublishRecord,
-  type ResourceKind,
-  type SingletonSection,
-  storeKeys,
-  validateConfig,
-} from '@fleetgate/schema'
+import { type ConfigError, decodeResource, type ResourceKind, type SingletonSection, storeKeys, validateConfig } from '@fleetgate/schema'
 import type { Store } from '@fleetgate/store'
 import type { Logger } from 'pino'
 import { type AutoPublisher, startAutoPublish } from './auto-publish.ts'
@@ -27,7 +19,8 @@ import {
   ServiceError,
   type WriteOptions,
 } from './service-types.ts'
-import { withStoreFailures } from './store-failures.ts'
+import { asServiceError, withStoreFailures } from './store-failures.ts'
+import { type Parsed, parseCurrentPointer, parseHoldGeneration, parsePublishRecord } from './stored-records.ts'
 
 /** Tuning of {@link createConfigService}; every field has a default. */
 export interface ConfigServiceOptions {
@@ -72,6 +65,10 @@ class StoreConfigService implements ConfigService {
   #auto: AutoPublisher | undefined
   /** Highest desired/ revision a publish attempt of this process has read. */
   #covered = 0
+  /** Why this process's last publish attempt threw (shown by GET /publish until one succeeds). */
+  #publishFailure: ConfigError | undefined
+  /** Author and message of an API write whose publish failed: the change's next publish carries them. */
+  #pending: { author: string; message: string } | undefined
 
   constructor(store: Store, options: ConfigServiceOptions) {
     this.#store = store
@@ -88,7 +85,7 @@ class StoreConfigService implements ConfigService {
   getDesired(): Promise<DesiredResource> {
     return withStoreFailures(async () => {
       const tree = await readDesired(this.#store)
-      return { value: asPlainJson(tree.config), etag: tree.etag }
+      return { value: asPlainJson(tree.config), etag: tree.etag, unreadable: tree.unreadable }
     })
   }
 
@@ -135,9 +132,23 @@ class StoreConfigService implements ConfigService {
         this.#store.get(storeKeys.hold),
         this.#store.get(storeKeys.current),
       ])
-      const last = record ? (JSON.parse(record.value.toString('utf8')) as PublishRecord) : undefined
-      const generation = current ? (JSON.parse(current.value.toString('utf8')) as { gen: number }).gen : null
-      return { state: last?.state ?? 'ok', errors: last?.errors ?? [], generation, held: hold !== undefined, at: last?.at ?? null }
+      const problems: ConfigError[] = []
+      const readable = <T>(parsed: Parsed<T> | undefined, consequence: string): T | undefined => {
+        if (parsed?.ok === false) problems.push({ path: parsed.problem.path, message: `${parsed.problem.message} (${consequence})` })
+        return parsed?.ok ? parsed.value : undefined
+      }
+      const last = readable(record && parsePublishRecord(record.value), 'the next publish attempt rewrites it')
+      const pointer = readable(current && parseCurrentPointer(current.value), 'the next publish rewrites it')
+      readable(hold && parseHoldGeneration(hold.value), 'publishing stays held until a restore or release')
+      if (this.#publishFailure) problems.push(this.#publishFailure)
+      return {
+        state: last?.state ?? 'ok',
+        errors: last?.errors ?? [],
+        generation: pointer?.gen ?? null,
+        held: hold !== undefined,
+        at: last?.at ?? null,
+        problems,
+      }
     })
   }
 
@@ -210,25 +221,51 @@ class StoreConfigService implements ConfigService {
     await this.#lock.idle()
   }
 
-  /** A write of desired/ under the lock, then the publish of the result (held: written, not published). */
+  /**
+   * A write of desired/ under the lock, then the publish of the result (held: written, not published).
+   * When the write landed but its publish failed, the error says so, and the author and message are
+   * kept for the auto-publish that will carry the change.
+   */
   #write(options: WriteOptions, write: (signal: AbortSignal) => Promise<void>): Promise<PublishResult> {
     return this.#exclusive(async (signal) => {
       await write(signal)
-      return await this.#publish({
+      const request: PublishRequest = {
         author: options.author,
         message: options.message ?? '',
         respectHold: true,
         releaseHold: false,
         allowEmpty: true,
-      })
+      }
+      try {
+        return await this.#publish(request)
+      } catch (err) {
+        if (!(err instanceof PublishAttemptError)) throw err
+        this.#pending = { author: request.author, message: request.message }
+        throw unpublishedWrite(err.cause)
+      }
     })
   }
 
   async #publish(request: PublishRequest): Promise<PublishResult> {
-    const outcome = await publishDesired(this.#store, request, this.#now)
-    this.#cover(outcome)
+    const outcome = await this.#attemptPublish(request)
     await this.#prune(outcome)
     return toResult(outcome)
+  }
+
+  /** publishDesired, remembering how it ended for GET /publish; a throw comes wrapped in PublishAttemptError. */
+  async #attemptPublish(request: PublishRequest): Promise<PublishOutcome> {
+    let outcome: PublishOutcome
+    try {
+      outcome = await publishDesired(this.#store, request, this.#now)
+    } catch (err) {
+      const cause = asServiceError(err)
+      this.#publishFailure = { path: 'publish', message: `the last publish attempt failed: ${(cause as Error).message}` }
+      throw new PublishAttemptError(cause)
+    }
+    this.#publishFailure = undefined
+    this.#cover(outcome)
+    if (outcome.state === 'published' || outcome.state === 'unchanged') this.#pending = undefined
+    return outcome
   }
 
   /** The watch's publish: like an API publish, but an empty tree is not published and a rejection is only recorded. */
@@ -240,14 +277,14 @@ class StoreConfigService implements ConfigService {
       } catch {}
     }
     const publishing = this.#exclusive(async () => {
-      const author = this.#options.watchAuthor ?? 'etcdctl'
-      const message = 'edit of desired/ outside the admin API'
-      const outcome = await publishDesired(
-        this.#store,
-        { author, message, respectHold: true, releaseHold: false, allowEmpty: false },
-        this.#now,
+      // An API write whose own publish failed is published here, under its author and message.
+      const author = this.#pending?.author ?? this.#options.watchAuthor ?? 'etcdctl'
+      const message = this.#pending?.message ?? 'edit of desired/ outside the admin API'
+      const outcome = await this.#attemptPublish({ author, message, respectHold: true, releaseHold: false, allowEmpty: false }).catch(
+        (err: unknown) => {
+          throw err instanceof PublishAttemptError ? err.cause : err
+        },
       )
-      this.#cover(outcome)
       await this.#prune(outcome)
       if (outcome.state === 'rejected') this.#options.logger?.warn({ errors: outcome.errors }, 'desired/ is invalid; not published')
       if (outcome.state === 'published') this.#options.logger?.info({ generation: outcome.generation }, 'published an edit of desired/')
@@ -276,6 +313,20 @@ class StoreConfigService implements ConfigService {
       this.#options.logger?.warn({ err }, 'pruning history failed')
     }
   }
+}
+
+/** A publish attempt that threw (as opposed to one that ended in an outcome); `cause` is the service's error. */
+class PublishAttemptError extends Error {
+  constructor(cause: unknown) {
+    super('publish attempt failed', { cause })
+  }
+}
+
+/** The error of a write that reached desired/ but was not published: the cause's code, a message saying so. */
+function unpublishedWrite(cause: unknown): ServiceError {
+  const message = `desired/ was written but not published: ${(cause as Error).message}; the control plane retries the publish`
+  if (cause instanceof ServiceError) return new ServiceError(cause.code, message, cause.errors, { cause })
+  return new ServiceError('PUBLISH_FAILED', message, [], { cause })
 }
 
 /** The API's view of an outcome; a rejected tree (an etcdctl edit racing an API write) is INVALID. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { assembleDesired, type ConfigError, storeKeys } from '@fleetgate/schema'
+import { assembleDesired, type ConfigError, SINGLETON_SECTIONS, storeKeys } from '@fleetgate/schema'
 import { isStoreError, type KeyValue, type Store } from '@fleetgate/store'
 
 /** `desired/` as read at one revision: the raw keys, the config they assemble to, and its ETag. */
@@ -13,6 +13,8 @@ export interface DesiredTree {
   config: Record<string, unknown>
   /** Undecodable values and unexpected keys, with the key as path. */
   errors: ConfigError[]
+  /** Every key missing from `config` (undecodable, badly named or unexpected): the full key as path, and why. */
+  unreadable: ConfigError[]
   /** The whole tree's ETag: sha256 of its canonical entries (keys and stored text). */
   etag: string
 }
@@ -28,8 +30,25 @@ export async function readDesired(store: Store): Promise<DesiredTree> {
     byKey: new Map(read.kvs.map((kv) => [kv.key, kv])),
     config,
     errors,
+    unreadable: unreadableKeys(read.kvs, config, errors),
     etag: treeEtag(entries),
   }
+}
+
+/** The keys that did not make it into `config`, with the error that names them (by key or by `kind.name`). */
+function unreadableKeys(kvs: readonly KeyValue[], config: Record<string, unknown>, errors: readonly ConfigError[]): ConfigError[] {
+  const out: ConfigError[] = []
+  for (const { key } of kvs) {
+    const [kind = '', name, ...rest] = key.slice(storeKeys.desiredPrefix.length).split('/')
+    const section = config[kind] as Record<string, unknown> | undefined
+    const isSingleton = (SINGLETON_SECTIONS as readonly string[]).includes(kind)
+    const present =
+      rest.length === 0 && section !== undefined && (isSingleton ? name === undefined : name !== undefined && Object.hasOwn(section, name))
+    if (present) continue
+    const why = errors.find((e) => e.path === key || e.path === (name === undefined ? kind : `${kind}.${name}`))
+    out.push({ path: key, message: why?.message ?? 'not decodable' })
+  }
+  return out
 }
 
 /** A multi-page read pinned to a revision that got compacted mid-way is simply read again at the latest one. */

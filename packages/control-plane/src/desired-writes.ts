@@ -38,7 +38,10 @@ async function writeUntilApplied(
 
 /**
  * Replaces the whole desired tree with `config` (validated first: INVALID lists every error and
- * nothing is written). Changed keys are put, missing ones deleted, in as many txns as needed.
+ * nothing is written). Changed keys are put, missing ones deleted, in as many txns as needed. An
+ * undecodable key is never deleted this way: it is missing from every read of the whole tree, so a
+ * config read, edited and put back would drop it unnoticed. CONFLICT names such keys unless `config`
+ * has a (valid) value for each; DELETE of the resource removes one on purpose.
  */
 export async function replaceTree(store: Store, config: unknown, ifMatch: string | undefined, signal?: AbortSignal): Promise<void> {
   const validated = validateConfig(config)
@@ -46,8 +49,21 @@ export async function replaceTree(store: Store, config: unknown, ifMatch: string
   const target = splitDesired(config as Record<string, unknown>)
   await writeUntilApplied(store, ifMatch, signal, (tree) => {
     if (!etagMatches(ifMatch, tree.etag)) throw new ServiceError('PRECONDITION_FAILED', 'the desired config changed (ETag mismatch)')
+    refuseDroppingUnreadable(tree, target)
     return { changes: planReplace(tree, target) }
   })
+}
+
+function refuseDroppingUnreadable(tree: DesiredTree, target: ReadonlyArray<{ key: string }>): void {
+  const wanted = new Set(target.map((entry) => entry.key))
+  const dropped = tree.unreadable.filter((u) => !wanted.has(u.path))
+  if (dropped.length === 0) return
+  const keys = dropped.map((u) => u.path).join(', ')
+  throw new ServiceError(
+    'CONFLICT',
+    `desired/ holds unreadable keys that this config would delete: ${keys}; fix them, give them a value in this config, or delete them first (DELETE /{kind}/{name}; etcdctl del for keys outside the layout)`,
+    dropped,
+  )
 }
 
 /**

@@ -57,6 +57,6 @@ export function instrumentService(service: ConfigService, metrics: ControlPlaneM
 function errorLabel(err: unknown): PublishResultLabel | undefined {
   if (!(err instanceof ServiceError)) return 'error'
   if (err.code === 'INVALID') return 'rejected'
-  if (err.code === 'STORE_UNAVAILABLE') return 'error'
+  if (err.code === 'STORE_UNAVAILABLE' || err.code === 'PUBLISH_FAILED' || err.code === 'CORRUPT_RECORD') return 'error'
   return undefined
 }

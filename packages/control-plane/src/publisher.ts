@@ -11,6 +11,7 @@ import type { Compare, Op, Store } from '@fleetgate/store'
 import { type DesiredTree, readDesired } from './desired-tree.ts'
 import { type Head, readHead } from './history.ts'
 import { ServiceError } from './service-types.ts'
+import { parsePublishRecord } from './stored-records.ts'
 
 /** What a publish attempt did. `desiredRevision` is the revision `desired/` was read at. */
 export type PublishOutcome =
@@ -47,7 +48,8 @@ const MAX_ATTEMPTS = 5
  * Publishes `desired/`: reads it at one revision, validates it, and unless it is invalid or equal
  * to `current`, writes its blobs and then, in one txn guarded by `current`'s mod revision, the next
  * manifest and `current`. An invalid tree is recorded in `control/publish` and not published. A lost
- * race starts over on fresh data. Call it holding the publisher lock.
+ * race starts over on fresh data. An unreadable `current` counts as absent (the publish replaces it) and
+ * unreadable manifests are skipped. Call it holding the publisher lock.
  */
 export async function publishDesired(store: Store, req: PublishRequest, now: () => Date): Promise<PublishOutcome> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -80,7 +82,7 @@ async function attemptPublish(store: Store, req: PublishRequest, now: () => Date
   await writeBlobs(store, blob.sha256, blob.chunks)
   const manifest: VersionManifest = {
     gen: head.nextGen,
-    parent: head.pointer?.gen ?? null,
+    parent: head.parent,
     rollbackOf: null,
     author: req.author,
     message: req.message,
@@ -156,7 +158,9 @@ export async function writeBlobs(store: Store, sha256: string, chunks: readonly 
 async function settleUnchanged(store: Store, generation: number, releaseHold: boolean, now: () => Date): Promise<void> {
   if (releaseHold) await store.delete(storeKeys.hold)
   const kv = await store.get(storeKeys.publishStatus)
-  const previous = kv ? (JSON.parse(kv.value.toString('utf8')) as PublishRecord) : undefined
+  const parsed = kv ? parsePublishRecord(kv.value) : undefined
+  const previous = parsed?.ok ? parsed.value : undefined
+  // An unreadable record is rewritten, like a stale one.
   if (previous?.state !== 'ok' || previous.generation !== generation) {
     await store.put(storeKeys.publishStatus, JSON.stringify(record('ok', [], generation, now)))
   }

@@ -1,6 +1,7 @@
-import { type HoldRecord, storeKeys, type VersionManifest } from '@fleetgate/schema'
+import { storeKeys, type VersionManifest } from '@fleetgate/schema'
 import { type Compare, MAX_TXN_OPS, type Op, type Store } from '@fleetgate/store'
 import { readHead } from './history.ts'
+import { parseHoldGeneration } from './stored-records.ts'
 
 /** How much history to keep. */
 export interface RetentionOptions {
@@ -31,7 +32,8 @@ export function createRetention(options: RetentionOptions): Retention {
     async prune(store) {
       const head = await readHead(store)
       const hold = await store.get(storeKeys.hold)
-      const holdGen = hold ? (JSON.parse(hold.value.toString('utf8')) as HoldRecord).generation : undefined
+      const heldGen = hold ? parseHoldGeneration(hold.value) : undefined
+      const holdGen = heldGen?.ok ? heldGen.value : undefined
       const kept = keptGenerations(head.manifests, head.pointer?.gen, options.keepVersions, holdGen)
       const doomed = head.manifests.filter((m) => !kept.has(m.gen))
       const referenced = new Set(head.manifests.filter((m) => kept.has(m.gen)).map((m) => m.sha256))

@@ -33,7 +33,7 @@ export async function rollbackTo(store: Store, target: number, author: string, n
     const manifest: VersionManifest = {
       ...source,
       gen: head.nextGen,
-      parent: head.pointer?.gen ?? null,
+      parent: head.parent,
       rollbackOf: target,
       author,
       message: `rollback to generation ${target}`,

@@ -32,11 +32,24 @@ export interface PublishStatus {
   held: boolean
   /** When the attempt happened (ISO). */
   at: string | null
+  /**
+   * What is wrong besides the last attempt: unreadable `current`, `control/publish` or `control/hold`
+   * (with the key as path), and the last failure of this control plane's auto-publish while it lasts
+   * (path "publish"). Empty when all is well.
+   */
+  problems: ConfigError[]
 }
 
 /** One entry of the history (`GET /versions`). */
 export type VersionSummary = Pick<VersionManifest, 'parent' | 'rollbackOf' | 'author' | 'message' | 'createdAt' | 'sha256'> & {
   generation: number
+}
+
+/** `GET /versions`: readable versions newest first, and the `versions/` keys that are not valid manifests. */
+export interface VersionHistory {
+  versions: VersionSummary[]
+  /** One entry per unreadable key, newest first: the key as path and why. */
+  unreadable: ConfigError[]
 }
 
 /** Per-resource diff between two versions; a singleton section (basic, metrics, tracing) has no `name`. */
@@ -92,6 +105,8 @@ export interface FleetView {
 export interface DesiredResource {
   value: Record<string, unknown>
   etag: string
+  /** Whole-tree reads: `desired/` keys that could not be decoded and are missing from `value` (key as path). */
+  unreadable?: ConfigError[]
 }
 
 /** Stable error codes of the service, each with the HTTP status the admin API answers. */
@@ -100,6 +115,10 @@ export const SERVICE_ERRORS = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   PRECONDITION_FAILED: 412,
+  /** A record the control plane wrote (manifest, pointer, blob) holds an invalid value; `errors` names the key. */
+  CORRUPT_RECORD: 500,
+  /** A write reached desired/ but its publish failed for a reason that is no other code. */
+  PUBLISH_FAILED: 500,
   STORE_UNAVAILABLE: 503,
 } as const
 
@@ -122,9 +141,13 @@ export class ServiceError extends Error {
  * view, over a Store. The admin API is a thin HTTP layer on this.
  */
 export interface ConfigService {
-  /** The whole desired tree as a config object (as stored, before defaults) and its ETag. */
+  /** The whole desired tree as a config object (as stored, before defaults), its ETag and its undecodable keys. */
   getDesired(): Promise<DesiredResource>
-  /** Replaces the whole desired tree with `config` (validated first) and publishes it. */
+  /**
+   * Replaces the whole desired tree with `config` (validated first) and publishes it. Refused with
+   * CONFLICT naming them when undecodable `desired/` keys are absent from `config` (they are deleted
+   * only by DELETE of the resource, never as a side effect of a whole-tree write).
+   */
   putDesired(config: unknown, options: WriteOptions): Promise<PublishResult>
   getResource(kind: ResourceKind | SingletonSection, name: string | undefined): Promise<DesiredResource>
   putResource(
@@ -138,7 +161,7 @@ export interface ConfigService {
   /** Validates without storing. */
   validate(config: unknown): { ok: true } | { ok: false; errors: ConfigError[] }
   publishStatus(): Promise<PublishStatus>
-  listVersions(): Promise<VersionSummary[]>
+  listVersions(): Promise<VersionHistory>
   getVersion(generation: number): Promise<{ version: VersionSummary; config: Record<string, unknown> }>
   diff(from: number, to: number): Promise<ConfigDiff>
   /** Publishes `generation`'s content as a new generation and holds auto-publish. */

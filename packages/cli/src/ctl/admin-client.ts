@@ -22,6 +22,8 @@ export interface AdminRequest {
   contentType?: string
   accept?: string
   headers?: Record<string, string>
+  /** Sees the headers of a 2xx answer (warnings the API sends beside the body). */
+  onHeaders?: (headers: Headers) => void
 }
 
 /** How long one request may take: a 10,000-location config is validated and published within it. */
@@ -56,7 +58,10 @@ export class AdminClient {
       throw new CtlFailure(EXIT.unreachable, [`cannot reach ${this.#base}: ${cause?.code ?? cause?.message ?? (err as Error).message}`])
     }
     const text = await res.text()
-    if (res.ok) return text
+    if (res.ok) {
+      req.onHeaders?.(res.headers)
+      return text
+    }
     throw refusal(res, text, this.#token !== undefined)
   }
 

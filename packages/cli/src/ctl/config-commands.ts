@@ -24,9 +24,20 @@ export async function getConfig(client: AdminClient, opts: { kind?: string; name
     opts.kind === undefined
       ? '/config'
       : `/${encodeURIComponent(opts.kind)}${opts.name === undefined ? '' : `/${encodeURIComponent(opts.name)}`}`
-  if (opts.json) return `${JSON.stringify(await client.json({ path }), null, 2)}\n`
-  const text = await client.text({ path, accept: 'application/toml' })
+  if (opts.json) return `${JSON.stringify(await client.json({ path, onHeaders: warnUnreadable }), null, 2)}\n`
+  const text = await client.text({ path, accept: 'application/toml', onHeaders: warnUnreadable })
   return text.endsWith('\n') || text === '' ? text : `${text}\n`
+}
+
+/**
+ * desired/ keys the control plane could not read are left out of what `get` prints: say so on
+ * stderr, so that an edit of the printed config is not taken for the whole of it.
+ */
+function warnUnreadable(headers: Headers): void {
+  const keys = headers.get('x-fleetgate-unreadable-keys')
+  if (!keys) return
+  const list = keys.split(', ').map((k) => decodeURIComponent(k))
+  process.stderr.write(`warning: left out, unreadable in the store (fix or delete them): ${list.join(', ')}\n`)
 }
 
 /** One line about a write's outcome, plus a note when a rollback hold kept it from being published. */

@@ -1,10 +1,12 @@
-import type { ConfigDiff, VersionSummary } from '@fleetgate/control-plane'
+import type { ConfigDiff, VersionHistory } from '@fleetgate/control-plane'
 import type { AdminClient } from './admin-client.ts'
 import { formatTable, shortTime } from './table.ts'
 
 /** `ctl history`: published versions, newest first, as a table. */
 export async function showHistory(client: AdminClient, opts: { json: boolean }): Promise<string> {
-  const { versions } = await client.json<{ versions: VersionSummary[] }>({ path: '/versions' })
+  const { versions, unreadable = [] } = await client.json<Partial<VersionHistory> & Pick<VersionHistory, 'versions'>>({ path: '/versions' })
+  // Manifests the store holds but nobody can read: not in the table, so named on stderr.
+  for (const u of unreadable) process.stderr.write(`warning: ${u.path} is unreadable: ${u.message}\n`)
   if (opts.json) return `${JSON.stringify(versions, null, 2)}\n`
   if (versions.length === 0) return 'no published versions yet\n'
   return formatTable(

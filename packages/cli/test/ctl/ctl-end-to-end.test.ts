@@ -178,6 +178,26 @@ describe('fleetgate control-plane and ctl on etcd', () => {
     assert.match(closed.stderr, /cannot reach/)
   })
 
+  test('ctl names unreadable stored records on stderr: a manifest in history, a desired/ key in get', async () => {
+    const manifest = '/fleetgate/e2e/versions/00000000000000000099'
+    const desired = '/fleetgate/e2e/desired/upstreams/broken'
+    await etcd.etcdctl(['put', manifest, 'garbage{'])
+    await etcd.etcdctl(['put', desired, 'addrs = ['])
+    try {
+      const history = await ctl(['history'])
+      assert.equal(history.code, 0, history.stderr)
+      assert.match(history.stdout, /^5\s/m)
+      assert.match(history.stderr, /warning: versions\/00000000000000000099 is unreadable/)
+      const get = await ctl(['get'])
+      assert.equal(get.code, 0, get.stderr)
+      assert.match(get.stderr, /warning: left out, unreadable in the store .*desired\/upstreams\/broken/)
+      assert.doesNotMatch(get.stdout, /broken/)
+    } finally {
+      await etcd.etcdctl(['del', manifest])
+      await etcd.etcdctl(['del', desired])
+    }
+  })
+
   test('SIGTERM stops the control plane cleanly and a restart reuses the stored token without printing it', async () => {
     assert.equal(await cp.stop(10_000), 0)
     await startControlPlane()

@@ -2,15 +2,18 @@ import { pluginSchemas, RESOURCE_KINDS, SINGLETON_SECTIONS, sectionSchemas, toJs
 import type { FastifyInstance } from 'fastify'
 import type { ConfigService } from '../service-types.ts'
 import { sendTable, tableBody } from './body-formats.ts'
-import { setEtag, writeOptionsOf } from './request-input.ts'
+import { setEtag, setUnreadable, writeOptionsOf } from './request-input.ts'
 
 /** `/config` (the whole desired tree), `/validate` and `/schema` (JSON Schemas for the UI's forms). */
 export function registerConfigRoutes(app: FastifyInstance, service: ConfigService): void {
+  // Undecodable desired/ keys are not in the body: the x-fleetgate-unreadable-keys header lists them.
   app.get('/config', async (request, reply) => {
     const desired = await service.getDesired()
-    return sendTable(request, setEtag(reply, desired.etag), desired.value)
+    return sendTable(request, setUnreadable(setEtag(reply, desired.etag), desired.unreadable), desired.value)
   })
 
+  // Refused with 409 naming them while undecodable desired/ keys exist that the body has no value for:
+  // a read-edit-write round trip must not delete them unnoticed (DELETE /{kind}/{name} removes one).
   app.put('/config', { config: { access: 'write' } }, async (request) => {
     return await service.putDesired(tableBody(request, 'config'), writeOptionsOf(request))
   })

@@ -54,6 +54,18 @@ export function setEtag(reply: FastifyReply, etag: string): FastifyReply {
   return reply.header('etag', etag.startsWith('"') || etag.startsWith('W/') ? etag : `"${etag}"`)
 }
 
+/** Header naming the `desired/` keys a whole-tree read left out because they cannot be decoded. */
+export const UNREADABLE_KEYS_HEADER = 'x-fleetgate-unreadable-keys'
+
+/**
+ * Sets {@link UNREADABLE_KEYS_HEADER} to the keys (URI-encoded, comma-separated) when there are any, so
+ * a client sees that the config it got is incomplete; GET /{kind}/{name} of one of them says why.
+ */
+export function setUnreadable(reply: FastifyReply, unreadable: ReadonlyArray<{ path: string }> | undefined): FastifyReply {
+  if (unreadable === undefined || unreadable.length === 0) return reply
+  return reply.header(UNREADABLE_KEYS_HEADER, unreadable.map((u) => encodeURIComponent(u.path)).join(', '))
+}
+
 function headerValue(request: FastifyRequest, name: string): string | undefined {
   const raw = request.headers[name]
   const value = (Array.isArray(raw) ? raw[0] : raw)?.trim()

@@ -1,14 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ConfigService } from '../service-types.ts'
 import { sendTable, tableBody } from './body-formats.ts'
-import { kindParam, sectionParam, setEtag, writeOptionsOf } from './request-input.ts'
+import { kindParam, sectionParam, setEtag, setUnreadable, writeOptionsOf } from './request-input.ts'
 
 type KindParams = { Params: { kind: string } }
 type NameParams = { Params: { kind: string; name: string } }
 
 /**
  * One resource at a time: `/{kind}/{name}` for upstreams, locations, servers, plugins and
- * certificates, `/{section}` for basic, metrics and tracing. `GET /{kind}` lists a kind's resources.
+ * certificates, `/{section}` for basic, metrics and tracing. `GET /{kind}` lists a kind's resources
+ * (its undecodable keys in the x-fleetgate-unreadable-keys header).
  * Static routes (/config, /versions, ...) take precedence over these in fastify's router.
  */
 export function registerResourceRoutes(app: FastifyInstance, service: ConfigService): void {
@@ -20,7 +21,8 @@ export function registerResourceRoutes(app: FastifyInstance, service: ConfigServ
     }
     const desired = await service.getDesired()
     const resources = (desired.value[section.kind] as Record<string, unknown> | undefined) ?? {}
-    return sendTable(request, setEtag(reply, desired.etag), resources)
+    const unreadable = desired.unreadable?.filter((u) => u.path.startsWith(`desired/${section.kind}/`))
+    return sendTable(request, setUnreadable(setEtag(reply, desired.etag), unreadable), resources)
   })
 
   app.put('/:kind', { config: { access: 'write' } }, async (request: FastifyRequest<KindParams>) => {

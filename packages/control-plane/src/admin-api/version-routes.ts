@@ -8,10 +8,11 @@ type DiffParams = { Params: { a: string; b: string } }
 
 /** History: `/versions`, one version, the diff of two, and restoring one into desired/. */
 export function registerVersionRoutes(app: FastifyInstance, service: ConfigService): void {
+  // `unreadable` lists versions/ keys that hold no valid manifest (key as path, and why); never cut by `limit`.
   app.get('/versions', async (request: FastifyRequest<{ Querystring: { limit?: string } }>) => {
-    const versions = await service.listVersions()
+    const { versions, unreadable } = await service.listVersions()
     const limit = request.query.limit === undefined ? undefined : generationOf(request.query.limit, 'limit')
-    return { versions: limit === undefined ? versions : versions.slice(0, limit) }
+    return { versions: limit === undefined ? versions : versions.slice(0, limit), unreadable }
   })
 
   // JSON: the version's summary and its config; TOML: the config alone, ready to apply again.

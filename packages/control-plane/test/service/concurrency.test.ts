@@ -28,7 +28,7 @@ describe('config service on a shared etcd', () => {
           Array.from({ length: 16 }, (_, i) => i + 2),
           'each write published its own generation',
         )
-        const versions = await service.listVersions()
+        const versions = (await service.listVersions()).versions
         assert.deepEqual(
           versions.map((v) => v.generation),
           Array.from({ length: 17 }, (_, i) => 17 - i),
@@ -50,10 +50,10 @@ describe('config service on a shared etcd', () => {
         await Promise.all([service.start(), other.start()])
         await sidePut('desired/upstreams/side', '{"addrs":["127.0.0.1:3"]}')
         const deadline = Date.now() + 5000
-        while ((await service.listVersions()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        while ((await service.listVersions()).versions.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
         await new Promise((r) => setTimeout(r, 400))
         assert.deepEqual(
-          (await service.listVersions()).map((v) => v.generation),
+          (await service.listVersions()).versions.map((v) => v.generation),
           [2, 1],
         )
       } finally {

@@ -26,7 +26,7 @@ for (const backend of backends()) {
     test('lists versions newest first with parent, author and message', async () => {
       await withService(backend, {}, async ({ service }) => {
         await publishMany(service, 3)
-        const versions = await service.listVersions()
+        const versions = (await service.listVersions()).versions
         assert.deepEqual(
           versions.map((v) => [v.generation, v.parent, v.rollbackOf, v.author, v.message]),
           [
@@ -54,7 +54,7 @@ for (const backend of backends()) {
     test('keeps the newest N versions and deletes the blobs only they referenced', async () => {
       await withService(backend, { keepVersions: 3 }, async ({ store, service }) => {
         await publishMany(service, 6)
-        const versions = await service.listVersions()
+        const versions = (await service.listVersions()).versions
         assert.deepEqual(
           versions.map((v) => v.generation),
           [6, 5, 4],
@@ -79,12 +79,12 @@ for (const backend of backends()) {
       await withService(backend, { keepVersions: 2 }, async ({ service }) => {
         await publishMany(service, 3)
         assert.deepEqual(
-          (await service.listVersions()).map((v) => v.generation),
+          (await service.listVersions()).versions.map((v) => v.generation),
           [3, 2],
         )
         await service.rollback(2, 'admin:test')
         await service.restore(2, 'admin:test')
-        const versions = await service.listVersions()
+        const versions = (await service.listVersions()).versions
         assert.deepEqual(
           versions.map((v) => [v.generation, v.rollbackOf]),
           [

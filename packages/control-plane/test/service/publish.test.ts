@@ -35,7 +35,7 @@ for (const backend of backends()) {
         const first = await service.putDesired(sampleConfig(), ADMIN)
         const again = await service.putDesired(sampleConfig(), ADMIN)
         assert.deepEqual(again, { ...first, published: false })
-        assert.equal((await service.listVersions()).length, 1)
+        assert.equal((await service.listVersions()).versions.length, 1)
       })
     })
 
@@ -118,7 +118,7 @@ for (const backend of backends()) {
           (location as ServiceError).errors.map((e) => e.path),
           ['servers.main.locations'],
         )
-        assert.equal((await service.listVersions()).length, 1)
+        assert.equal((await service.listVersions()).versions.length, 1)
         await assert.rejects(service.deleteResource('upstreams', 'ghost', ADMIN), isCode('NOT_FOUND'))
       })
     })
@@ -130,7 +130,7 @@ for (const backend of backends()) {
         const result = await service.deleteResource('upstreams', 'spare', ADMIN)
         assert.equal(result.generation, 3)
         await assert.rejects(service.getResource('upstreams', 'spare'), isCode('NOT_FOUND'))
-        assert.equal((await service.listVersions())[0]?.sha256, (await service.listVersions())[2]?.sha256)
+        assert.equal((await service.listVersions()).versions[0]?.sha256, (await service.listVersions()).versions[2]?.sha256)
       })
     })
 
@@ -156,9 +156,11 @@ for (const backend of backends()) {
         const err = await service.putResource('upstreams', 'fine', { addrs: ['127.0.0.1:1'] }, ADMIN).catch((e: unknown) => e)
         assert.ok(isCode('INVALID')(err))
         assert.equal((err as ServiceError).errors[0]?.path, 'upstreams.broken')
-        // Replacing the whole tree fixes it: the broken key is not part of the new tree.
-        assert.equal((await service.putDesired(sampleConfig(), ADMIN)).published, false)
+        // A whole-tree write does not delete it behind the operator's back; a DELETE of the resource does.
+        await assert.rejects(service.putDesired(sampleConfig(), ADMIN), isCode('CONFLICT'))
+        await service.deleteResource('upstreams', 'broken', ADMIN)
         await assert.rejects(service.getResource('upstreams', 'broken'), isCode('NOT_FOUND'))
+        assert.equal((await service.putDesired(sampleConfig(), ADMIN)).published, false)
       })
     })
   })
