@@ -88,6 +88,17 @@ describe('access log presets', () => {
     const [line] = await lines(join(dir, 'common.log'), 1)
     assert.match(String(line), /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/api\/b HTTP\/1\.1" 200 \d+$/)
   })
+  test('a request with a body is logged with its remote address, and its connection stays usable', async () => {
+    // Node lets go of req.socket once such a request has ended: {remote} used to throw there,
+    // dropping the line (and the keep-alive connection with it).
+    const res = await fetch(`http://127.0.0.1:${ports.get('common')}/api/post`, { method: 'POST', body: 'x=1' })
+    assert.equal(res.status, 200)
+    await res.arrayBuffer()
+    assert.equal(await get('common', '/api/after-post'), 200)
+    const text = (await lines(join(dir, 'common.log'), 3)).join('\n')
+    assert.match(text, /^127\.0\.0\.1 - - \[[^\]]+\] "POST \/api\/post HTTP\/1\.1" 200 \d+$/m)
+    assert.match(text, /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/api\/after-post HTTP\/1\.1" 200 \d+$/m)
+  })
   test('short writes remote, request, status, size and latency', async () => {
     await get('short', '/api/c')
     const [line] = await lines(join(dir, 'short.log'), 1)

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import type { ForwardOutcome } from '../proxy/forward.ts'
@@ -45,7 +46,12 @@ interface ServerObservers {
 }
 
 const kRes = Symbol('fleetgate.res')
-type TrackedRequest = IncomingMessage & { [kRequestStart]: number; [kRes]: ServerResponse }
+/** The request's connection, kept for the access log: Node nulls `req.socket` once a request with a body has ended. */
+const kSocket = Symbol('fleetgate.socket')
+type TrackedRequest = IncomingMessage & { [kRequestStart]: number; [kRes]: ServerResponse; [kSocket]: Socket }
+
+/** At most one error a minute about access-log lines that could not be written. */
+const LOG_FAILURE_REPORT_MS = 60_000
 
 /** Creates the request metrics (on `registry`) and the access logs of a gateway process. */
 export function createObservability(options: {
@@ -65,6 +71,7 @@ export function createObservability(options: {
   // Off (undefined) unless [tracing] endpoint is set: then one check per request is all it costs.
   let tracing: Tracing | undefined
   let everTraced = false
+  let lastLogFailureAt = -LOG_FAILURE_REPORT_MS
 
   return {
     prepare(snapshot) {
@@ -82,6 +89,7 @@ export function createObservability(options: {
     start(req, res) {
       ;(req as TrackedRequest)[kRequestStart] = performance.now()
       ;(req as TrackedRequest)[kRes] = res
+      ;(req as TrackedRequest)[kSocket] = req.socket
       if (tracing !== undefined) tracing.start(req)
     },
     observe(req, server, location, outcome) {
@@ -105,18 +113,30 @@ export function createObservability(options: {
       })
       const log = observers.accessLog
       if (log === undefined) return
-      const line = log.format({
-        req,
-        res: (req as TrackedRequest)[kRes],
-        server: server.name,
-        location,
-        upstream: cell.upstream === '' ? undefined : cell.upstream,
-        outcome,
-        startedAt,
-        endedAt,
-        wallClock: Date.now(),
-        trustedProxies: observers.snapshot.trustedProxies,
-      })
+      let line: string
+      try {
+        line = log.format({
+          req,
+          res: (req as TrackedRequest)[kRes],
+          socket: (req as TrackedRequest)[kSocket],
+          server: server.name,
+          location,
+          upstream: cell.upstream === '' ? undefined : cell.upstream,
+          outcome,
+          startedAt,
+          endedAt,
+          wallClock: Date.now(),
+          trustedProxies: observers.snapshot.trustedProxies,
+        })
+      } catch (err) {
+        // A line that cannot be formatted is lost, said once a minute; the request is not touched.
+        const now = performance.now()
+        if (now - lastLogFailureAt >= LOG_FAILURE_REPORT_MS) {
+          lastLogFailureAt = now
+          options.logger.error({ err, server: server.name }, 'access log: a line could not be formatted and was dropped')
+        }
+        return
+      }
       log.file.write(line)
     },
     close: async () => {

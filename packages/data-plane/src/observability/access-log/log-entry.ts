@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { BlockList } from 'node:net'
+import type { BlockList, Socket } from 'node:net'
 import type { ForwardOutcome } from '../../proxy/forward.ts'
 
 /** One finished request as the access-log variables read it; built only when a server logs. */
 export interface LogEntry {
   req: IncomingMessage
   res: ServerResponse
+  /**
+   * The client connection, taken when the request started: by the time the line is written,
+   * Node may have let go of `req.socket` (null once a request with a body has ended).
+   */
+  socket: Socket
   server: string
   location: string | undefined
   upstream: string | undefined

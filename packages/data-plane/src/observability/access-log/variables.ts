@@ -12,7 +12,7 @@ const ms = (from: number | undefined, to: number | undefined): LogValue =>
   from === undefined || to === undefined ? undefined : Math.round((to - from) * 1000) / 1000
 
 function peer(e: LogEntry): string {
-  return peerAddress(e.req.socket)
+  return peerAddress(e.socket)
 }
 
 function header(e: LogEntry, name: string): LogValue {
@@ -21,7 +21,7 @@ function header(e: LogEntry, name: string): LogValue {
 }
 
 function tls(e: LogEntry): TLSSocket | undefined {
-  const socket = e.req.socket as TLSSocket
+  const socket = e.socket as TLSSocket
   return socket.encrypted ? socket : undefined
 }
 
@@ -82,7 +82,7 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
   scheme: (e) => (tls(e) ? 'https' : 'http'),
   proto: (e) => `HTTP/${e.req.httpVersion}`,
   remote: peer,
-  remote_port: (e) => e.req.socket.remotePort,
+  remote_port: (e) => e.socket.remotePort,
   client_ip: (e) => resolveClientIp(peer(e), e.req.headers['x-forwarded-for'] as string | undefined, e.trustedProxies),
   user_agent: (e) => e.req.headers['user-agent'],
   referer: (e) => e.req.headers.referer,
@@ -123,7 +123,7 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
     if (v === undefined || typeof v === 'string') return v
     return v.allowed ? `allowed ${v.remaining}` : 'refused'
   },
-  tls_client_subject: (e) => verifiedClientSubject(e.req.socket),
+  tls_client_subject: (e) => verifiedClientSubject(e.socket),
   // gateway
   server: (e) => e.server,
   location: (e) => e.location,
