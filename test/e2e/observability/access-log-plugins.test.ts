@@ -50,7 +50,7 @@ plugins = ["rid", "keys", "limit", "cache"]
 [servers.main]
 addr = "127.0.0.1:${port}"
 locations = ["api"]
-access_log = "{status} {consumer} {rate_limit} {cache_status} {$request_id} {$no_such_var}"
+access_log = "{status} {consumer} {rate_limit} {cache_status} {request_id} {$request_id} {$no_such_var}"
 access_log_path = ${JSON.stringify(logPath)}
 `)
 })
@@ -90,6 +90,7 @@ test('consumer, rate-limit verdict, cache status and {$var} reach the access log
   assert.deepEqual(fields[3]?.slice(0, 4), ['401', '-', '-', '-'], 'no consumer for a refused key')
   for (const f of fields) {
     assert.match(f.at(-2) ?? '', /^[0-9a-f-]{36}$/, '{$request_id} is the request_id plugin variable')
+    assert.equal(f.at(-3), f.at(-2), '{request_id} is the id the plugin drew')
     assert.equal(f.at(-1), '-', 'an unknown plugin variable is "-"')
   }
 })

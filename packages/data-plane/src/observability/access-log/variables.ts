@@ -86,7 +86,8 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
   client_ip: (e) => resolveClientIp(peer(e), e.req.headers['x-forwarded-for'] as string | undefined, e.trustedProxies),
   user_agent: (e) => e.req.headers['user-agent'],
   referer: (e) => e.req.headers.referer,
-  request_id: (e) => header(e, 'x-request-id') ?? (e.res.getHeader('x-request-id') as string | undefined),
+  // The request_id plugin's id (drawn or taken from the client), else the client's own header.
+  request_id: (e) => stringVar(e.outcome.vars?.request_id) ?? header(e, 'x-request-id') ?? (e.res.getHeader('x-request-id') as string | undefined),
   request_length: (e) => Number(e.req.headers['content-length'] ?? 0),
   // response
   status: (e) => e.outcome.status,
