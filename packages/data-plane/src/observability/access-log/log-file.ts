@@ -98,13 +98,16 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
   const rotate = async () => {
     if (rotating || failed) return
     rotating = true
+    // Lines written while the rotation runs are counted for the new file (some reach the old
+    // one before it is reopened: the new file then rotates a little early, never late).
+    const counted = size
     try {
       // What is buffered belongs to the file being set aside.
       handOver()
       await new Promise<void>((resolve) => dest.flush(() => resolve()))
       lastStamp = Math.max(Date.now(), lastStamp + 1)
       await rename(path, `${path}.${stamp(lastStamp)}`)
-      size = 0
+      size -= counted
       dest.reopen()
       await prune(path, rotation.maxFiles)
     } catch (err) {
