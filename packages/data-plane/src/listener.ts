@@ -285,8 +285,9 @@ export async function openListener(
   const followTls = (next: ServerTls) => {
     unsubscribeReload?.()
     tls = next
-    setDefaultContext(server, next.contextFor(undefined))
-    unsubscribeReload = next.onReload?.(() => setDefaultContext(server, (tls as ServerTls).contextFor(undefined)))
+    const defaultContext = (t: ServerTls) => t.contextFor(undefined) ?? t.bareContext?.()
+    setDefaultContext(server, defaultContext(next))
+    unsubscribeReload = next.onReload?.(() => setDefaultContext(server, defaultContext(tls as ServerTls)))
   }
   if (tls !== undefined) {
     followTls(tls)
@@ -351,8 +352,9 @@ function isWebSocketUpgrade(req: IncomingMessage): boolean {
 /**
  * The context for handshakes without SNI (clients reaching the gateway by IP address). Node
  * keeps it in the TLS server's `_sharedCreds`; setSecureContext() would re-parse the PEM, so
- * the store's compiled context is assigned instead. No default: an empty context, whose
- * handshakes fail cleanly (no certificate).
+ * the store's compiled context is assigned instead. With no default certificate it is the
+ * server's bare context (its versions and ciphers, no certificate: a handshake without SNI
+ * fails cleanly), or an empty one for a TLS source that has none.
  */
 function setDefaultContext(server: Server, context: SecureContext | undefined): void {
   const target = server as unknown as { _sharedCreds: SecureContext | undefined }

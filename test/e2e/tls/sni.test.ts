@@ -24,6 +24,7 @@ let gateway: GatewayProcess
 let sniPort: number
 let strictPort: number
 let barePort: number
+let strictSniPort: number
 const certs: Record<string, TestCert> = {}
 
 const cert = (name: string, c: TestCert, domains: string[], extra = '') =>
@@ -62,7 +63,7 @@ describe('TLS termination: SNI', () => {
     certs.wild = ca.issue({ dns: ['*.wild.test'] })
     certs.fallback = ca.issue({ dns: ['fallback.test'] })
     backend = await startBackend('app')
-    ;[sniPort, strictPort, barePort] = [await freePort(), await freePort(), await freePort()]
+    ;[sniPort, strictPort, barePort, strictSniPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
     gateway = await startGateway(`
 [upstreams.app]
 addrs = ["${backend.addr}"]
@@ -91,6 +92,12 @@ tls_min_version = "1.3"
 addr = "127.0.0.1:${barePort}"
 locations = ["all"]
 certificates = ["a", "b"]
+
+[servers.strictsni]
+addr = "127.0.0.1:${strictSniPort}"
+locations = ["all"]
+certificates = ["a", "b"]
+tls_min_version = "1.3"
 `)
   })
   after(async () => {
@@ -127,5 +134,13 @@ certificates = ["a", "b"]
     assert.equal(await sClient(strictPort, 'a.test', ['-tls1_3']), 'a.test')
     await assert.rejects(viaUndici(strictPort, 'a.test', { maxVersion: 'TLSv1.2' }))
     assert.equal((await viaUndici(sniPort, 'a.test', { maxVersion: 'TLSv1.2' })).status, 200)
+  })
+
+  test('tls_min_version holds on a server with no default certificate too', async () => {
+    // The handshake starts on the no-SNI default context, whose versions OpenSSL keeps.
+    assert.equal(await sClient(strictSniPort, 'a.test', ['-tls1_2']), 'no certificate')
+    assert.equal(await sClient(strictSniPort, 'a.test', ['-tls1_3']), 'a.test')
+    await assert.rejects(viaUndici(strictSniPort, 'b.test', { maxVersion: 'TLSv1.2' }))
+    assert.equal((await viaUndici(strictSniPort, 'b.test')).status, 200)
   })
 })

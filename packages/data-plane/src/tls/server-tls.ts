@@ -1,3 +1,4 @@
+import { createSecureContext, type SecureContext } from 'node:tls'
 import type { Config, ServerConfig } from '@fleetgate/schema'
 import { didYouMean } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
@@ -51,6 +52,7 @@ export function compileServerTls(
   const stapling = server.ocsp_stapling ?? true
   if (server.ocsp_stapling === true) warnStaplingGaps(`servers.${name}`, certs, log)
   const caListeners = new Set<() => void>()
+  let bare: { key: string; context: SecureContext } | undefined
   // The profile whose contexts this server holds (between hold() and release()).
   let held: ContextProfile | undefined
   const reloadClientCa = (): void => {
@@ -79,6 +81,10 @@ export function compileServerTls(
     // `profile` is read per handshake: a reloaded client CA takes effect for new connections.
     contextFor: (servername) => table.lookup(servername)?.context(profile),
     defaultContextOptions: () => defaultCert?.contextOptions(profile),
+    bareContext() {
+      if (bare?.key !== profile.key) bare = { key: profile.key, context: createSecureContext(profile.options) }
+      return bare.context
+    },
     onReload(listener) {
       const stops = certs.map((cert) => cert.onReload(listener))
       caListeners.add(listener)

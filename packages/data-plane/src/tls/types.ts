@@ -30,6 +30,13 @@ export interface ServerTls {
    */
   defaultContextOptions?(): SecureContextOptions | undefined
   /**
+   * The server's versions, ciphers and client CA in a context without a certificate: the no-SNI
+   * default of a server with no default certificate. OpenSSL keeps the protocol versions and
+   * ciphers of the context a handshake starts with, whatever context SNI picks later, so an
+   * empty context there would let every handshake ignore tls_min_version and the rest.
+   */
+  bareContext?(): SecureContext
+  /**
    * Calls `listener` after a certificate of this server was reloaded from disk (contextFor
    * already returns the new context); the listener re-applies defaultContextOptions() with
    * server.setSecureContext(). Returns a function that unsubscribes.
