@@ -87,7 +87,8 @@ export const VARIABLES: Readonly<Record<string, LogGetter>> = {
   user_agent: (e) => e.req.headers['user-agent'],
   referer: (e) => e.req.headers.referer,
   // The request_id plugin's id (drawn or taken from the client), else the client's own header.
-  request_id: (e) => stringVar(e.outcome.vars?.request_id) ?? header(e, 'x-request-id') ?? (e.res.getHeader('x-request-id') as string | undefined),
+  request_id: (e) =>
+    stringVar(e.outcome.vars?.request_id) ?? header(e, 'x-request-id') ?? (e.res.getHeader('x-request-id') as string | undefined),
   request_length: (e) => Number(e.req.headers['content-length'] ?? 0),
   // response
   status: (e) => e.outcome.status,
