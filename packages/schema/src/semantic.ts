@@ -7,6 +7,8 @@ import type { ConfigError } from './errors.ts'
 import { parseHealthCheck } from './health-check.ts'
 import { parseHostPattern, parseNameValue, parsePathPattern, parseRewrite } from './matchers.ts'
 import type { LocationConfig } from './sections/location.ts'
+import type { ServerConfig } from './sections/server.ts'
+import { isTlsServer } from './tls.ts'
 
 /** One semantic check: reports each problem through `push`. */
 export type Check = (push: (path: string, message: string) => void) => void
@@ -145,6 +147,12 @@ const checkServers =
       if (server.tls_client_auth !== 'off' && server.tls_client_ca === undefined) {
         push(`${at}.tls_client_ca`, `required when tls_client_auth is "${server.tls_client_auth}"`)
       }
+      // On a plain listener these would be silently ignored: mTLS believed on while it is off.
+      if (!isTlsServer(server)) {
+        for (const key of tlsOnlyKeysSet(server)) {
+          push(`${at}.${key}`, 'applies to a TLS server only: set tls_cert and tls_key, certificates or global_certificates')
+        }
+      }
       server.certificates.forEach((cert, i) => {
         if (!Object.hasOwn(config.certificates, cert)) {
           push(`${at}.certificates.${i}`, `unknown certificate "${cert}"${didYouMean(cert, Object.keys(config.certificates))}`)
@@ -153,6 +161,19 @@ const checkServers =
     }
     if (config.metrics.addr !== undefined) attempt(push, 'metrics.addr', () => parseListenAddr(config.metrics.addr as string))
   }
+
+/** TLS settings a server sets away from their defaults (tls_min_version only when raised). */
+function tlsOnlyKeysSet(server: ServerConfig): string[] {
+  const keys: string[] = []
+  if (server.tls_client_auth !== 'off') keys.push('tls_client_auth')
+  if (server.tls_client_ca !== undefined) keys.push('tls_client_ca')
+  if (server.tls_min_version !== '1.2') keys.push('tls_min_version')
+  if (server.tls_max_version !== undefined) keys.push('tls_max_version')
+  if (server.tls_ciphers !== undefined) keys.push('tls_ciphers')
+  if (server.enable_http2) keys.push('enable_http2')
+  if (server.ocsp_stapling !== undefined) keys.push('ocsp_stapling')
+  return keys
+}
 
 function checkPluginRefs(config: Config, refs: readonly string[], at: string, push: (p: string, m: string) => void) {
   const names = Object.keys(config.plugins)

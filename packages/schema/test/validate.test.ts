@@ -108,6 +108,19 @@ describe('validateConfig', () => {
     })
   }
 
+  test('refuses TLS-only keys on a plain server, and accepts them on a TLS one', () => {
+    const plain = `${base}tls_client_auth = "required"\ntls_client_ca = "/ca.pem"\nenable_http2 = true\nocsp_stapling = true\ntls_min_version = "1.3"\n`
+    const errors = errorsOf(plain)
+    for (const key of ['tls_client_auth', 'tls_client_ca', 'enable_http2', 'ocsp_stapling', 'tls_min_version']) {
+      assert.ok(
+        errors.includes(`servers.main.${key}: applies to a TLS server only: set tls_cert and tls_key, certificates or global_certificates`),
+        `${key}:\n${errors.join('\n')}`,
+      )
+    }
+    const tls = loadConfigText(`${base}tls_cert = "/c.pem"\ntls_key = "/k.pem"\nenable_http2 = true\ntls_min_version = "1.3"\n`)
+    assert.ok(tls.ok, tls.ok ? '' : formatConfigErrors(tls.errors))
+  })
+
   test('lists shape and reference errors in one run', () => {
     const errors = errorsOf(base.replace('upstream = "api"', 'upstream = "apii"\nbogus = 1'))
     assert.equal(errors.length, 2, errors.join('\n'))
