@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import {
   FLEETGATE_BIN,
   freePort,
@@ -396,6 +397,13 @@ describe('tracing', () => {
       for (let i = 0; i < 3; i++) assert.equal((await fetch(`${otherBase}/api/refused`)).status, 200)
       await waitFor('a tracing warning in the log', () => /"msg":"tracing: /.test(other.process.output()), 10_000)
       assert.equal((await fetch(`${otherBase}/api/after`)).status, 200)
+      // Two more refused exports: the same warning is not logged again within the minute.
+      for (let round = 0; round < 2; round++) {
+        assert.equal((await fetch(`${otherBase}/api/refused-again`)).status, 200)
+        await sleep(1500)
+      }
+      const warnings = other.process.output().match(/"msg":"tracing: [^"]*/g) ?? []
+      assert.equal(new Set(warnings).size, warnings.length, `a warning repeated:\n${warnings.join('\n')}`)
     } finally {
       await other.stop()
       refusing.close()

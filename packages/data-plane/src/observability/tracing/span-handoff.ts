@@ -8,6 +8,8 @@ const HANDOFF_DELAY_MS = 200
 const HANDOFF_BATCH = 256
 /** How long a shutdown waits for the export thread's last export. */
 const SHUTDOWN_TIMEOUT_MS = 10_000
+/** The same warning of the export thread (a collector that is down) is logged at most this often. */
+const WARN_EVERY_MS = 60_000
 
 /**
  * The main thread's end of the export thread: finished spans wait in a batch that is posted
@@ -25,6 +27,8 @@ export class SpanHandoff {
   #timer: NodeJS.Timeout | undefined
   #dead = false
   #shut: Promise<void> | undefined
+  /** Warnings by text: when each was last logged, and how many were held back since. */
+  readonly #warned = new Map<string, { at: number; held: number }>()
 
   constructor(data: SpanWorkerData, logger: Logger) {
     this.#data = data
@@ -52,7 +56,7 @@ export class SpanHandoff {
     const worker = new Worker(new URL('./span-worker.ts', import.meta.url), { workerData: this.#data })
     worker.unref()
     worker.on('message', (message: FromSpanWorker) => {
-      if (message.type === 'warn') logger.warn({ detail: message.detail || undefined }, `tracing: ${message.message}`)
+      if (message.type === 'warn') this.#warn(message.message, message.detail)
     })
     worker.on('error', (err) => {
       this.#dead = true
@@ -64,6 +68,19 @@ export class SpanHandoff {
       logger.error({ code }, 'tracing: the span export thread exited; spans are dropped from now on')
     })
     return worker
+  }
+
+  /** Logs an export thread warning, the same one at most once a WARN_EVERY_MS, with how many were held back. */
+  #warn(message: string, detail: string): void {
+    const now = performance.now()
+    const seen = this.#warned.get(message)
+    if (seen !== undefined && now - seen.at < WARN_EVERY_MS) {
+      seen.held++
+      return
+    }
+    if (this.#warned.size > 100) this.#warned.clear()
+    this.#logger.warn({ detail: detail || undefined, repeated: seen?.held || undefined }, `tracing: ${message}`)
+    this.#warned.set(message, { at: now, held: 0 })
   }
 
   #flush(): void {
