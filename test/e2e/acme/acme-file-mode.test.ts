@@ -12,6 +12,7 @@ import { connect } from 'node:tls'
 import {
   freePort,
   type GatewayProcess,
+  refusedPort,
   startBackend,
   startGateway,
   startPebble,
@@ -133,6 +134,23 @@ describe('ACME in file mode', { timeout: 90_000 }, () => {
       assert.equal((await fetch(`http://127.0.0.1:${otherPort}/x`)).status, 200, 'it serves everything else')
     } finally {
       await quiet.stop()
+    }
+  })
+
+  test('a CA that cannot be reached fails the order at once, naming the network error', async () => {
+    const down = await refusedPort()
+    const toml = config()
+      .replace(`127.0.0.1:${port}`, `127.0.0.1:${await freePort()}`)
+      .replace(`127.0.0.1:${tlsPort}`, `127.0.0.1:${await freePort()}`)
+      .replace(pebble.directoryUrl, `https://127.0.0.1:${down}/dir`)
+    const other = await startGateway(toml, ['--acme-dir', join(dir, 'down'), '--acme-ca', pebble.caFile])
+    try {
+      const started = performance.now()
+      await waitFor('ACME order failed', () => other.process.output().includes('"ACME order failed"'), 20_000)
+      assert.ok(performance.now() - started < 15_000, 'reported within seconds, not after acme-client retries')
+      assert.match(other.process.output(), /"reason":"ACME directory https:\/\/127\.0\.0\.1:\d+\/dir: unreachable \(ECONNREFUSED\)"/)
+    } finally {
+      await other.stop()
     }
   })
 

@@ -1,3 +1,5 @@
+import { get as httpGet } from 'node:http'
+import { type Agent, get as httpsGet } from 'node:https'
 import type { Logger } from 'pino'
 import { type AcmeClientModule, loadAcmeClient } from './acme-client-loader.ts'
 
@@ -39,6 +41,7 @@ export interface OrderRequest {
  */
 export async function orderCertificate(request: OrderRequest): Promise<IssuedCertificate> {
   const acme = await loadAcmeClient(request.logger, request.caFile)
+  await checkDirectory(request.directoryUrl, acme.axios.defaults.httpsAgent as Agent | undefined)
   const client = new acme.Client({
     directoryUrl: request.directoryUrl,
     accountKey: request.accountKey,
@@ -71,7 +74,44 @@ export async function orderCertificate(request: OrderRequest): Promise<IssuedCer
 async function findOrCreateAccount(client: InstanceType<AcmeClientModule['Client']>, email: string | undefined): Promise<void> {
   try {
     await client.createAccount({ onlyReturnExisting: true })
-  } catch {
+  } catch (err) {
+    // Only "no such account" leads to registering; a CA that cannot be reached is that error.
+    if ((err as NodeJS.ErrnoException).code !== undefined) throw err
     await client.createAccount({ termsOfServiceAgreed: true, ...(email ? { contact: [`mailto:${email}`] } : {}) })
   }
+}
+
+/** How long the directory may take to answer the check before an order. */
+const DIRECTORY_TIMEOUT_MS = 10_000
+
+/**
+ * GETs the ACME directory once before an order, so that a CA that cannot be reached fails the
+ * order at once with the network's reason. acme-client retries such errors for over a minute
+ * (5, 10, ... 25 s) and then reports a TypeError of its own, which says nothing of the cause.
+ */
+function checkDirectory(url: string, agent: Agent | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (reason: string) => reject(new Error(`ACME directory ${url}: ${reason}`))
+    const onResponse = (res: import('node:http').IncomingMessage) => {
+      res.resume()
+      const status = res.statusCode ?? 0
+      if (status >= 200 && status < 300) resolve()
+      else fail(`answered HTTP ${status}`)
+    }
+    let req: import('node:http').ClientRequest
+    try {
+      req = url.startsWith('https:')
+        ? httpsGet(url, { agent, timeout: DIRECTORY_TIMEOUT_MS }, onResponse)
+        : httpGet(url, { timeout: DIRECTORY_TIMEOUT_MS }, onResponse)
+    } catch (err) {
+      fail((err as Error).message)
+      return
+    }
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error(`no answer within ${DIRECTORY_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })),
+    )
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'ETIMEDOUT' ? err.message : `unreachable (${err.code ?? err.message})`),
+    )
+  })
 }
