@@ -2,13 +2,13 @@
 // from what `fleetgate validate` accepts: node scripts/config-reference.ts > docs/config.md
 import { pluginSchemas, sectionSchemas, toJsonSchema } from '@fleetgate/schema'
 
-type Prop = { type?: string | string[]; default?: unknown; description?: string; enum?: string[]; format?: string }
+type Prop = { type?: string | string[]; default?: unknown; description?: string; enum?: unknown[]; format?: string }
 
 function table(schema: Record<string, unknown>): string {
   const props = (schema.properties ?? {}) as Record<string, Prop>
   const required = new Set((schema.required as string[] | undefined) ?? [])
   const rows = Object.entries(props).map(([name, p]) => {
-    const type = p.enum ? p.enum.map((v) => `"${v}"`).join(' \\| ') : (p.format ?? [p.type ?? 'any'].flat().join(' \\| '))
+    const type = p.enum ? p.enum.map((v) => JSON.stringify(v)).join(' \\| ') : (p.format ?? [p.type ?? 'any'].flat().join(' \\| '))
     const def = p.default === undefined ? (required.has(name) ? '**required**' : '') : `\`${JSON.stringify(p.default)}\``
     return `| \`${name}\` | ${type} | ${def} | ${(p.description ?? '').replace(/\|/g, '\\|')} |`
   })

@@ -1,7 +1,8 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import { didYouMean } from './did-you-mean.ts'
+import { didYouMean, type EnumValue } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
+import { headerPatternMessage } from './header-field.ts'
 import { toJsonSchema } from './json-schema.ts'
 import { invalidNameReason } from './resource-name.ts'
 import { isDuration, isSize } from './units.ts'
@@ -23,7 +24,10 @@ export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunc
 /** Turns Ajv errors into ConfigErrors under `prefix`, one readable message each. */
 export function mapAjvErrors(errors: readonly ErrorObject[] | null | undefined, prefix = ''): ConfigError[] {
   const out: ConfigError[] = []
+  // An enum's message already says what was given, so its type error would only repeat it.
+  const enumPaths = new Set((errors ?? []).filter((e) => e.keyword === 'enum').map((e) => e.instancePath))
   for (const e of errors ?? []) {
+    if (e.keyword === 'type' && enumPaths.has(e.instancePath)) continue
     const base = joinPath(prefix, e.instancePath.split('/').slice(1).map(unescapePointer).join('.'))
     const message = describe(e)
     if (message === undefined) continue
@@ -52,9 +56,11 @@ function describe(e: ErrorObject): string | undefined {
         ? `invalid duration ${JSON.stringify(e.data)} (use ms, s, m, h, for example "3s")`
         : `invalid size ${JSON.stringify(e.data)} (use b, kb, mb, gb, for example "1mb")`
     case 'enum': {
-      const allowed = e.params.allowedValues as string[]
-      return `must be one of ${allowed.map((v) => `"${v}"`).join(', ')}, got ${JSON.stringify(e.data)}${didYouMean(String(e.data), allowed)}`
+      const allowed = e.params.allowedValues as EnumValue[]
+      return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(e.data)}${didYouMean(String(e.data), allowed)}`
     }
+    case 'pattern':
+      return `${headerPatternMessage(String(e.params.pattern)) ?? `must match pattern "${e.params.pattern}"`}, got ${JSON.stringify(e.data)}`
     case 'type':
       return `must be ${[e.params.type].flat().join(' or ')}, got ${describeType(e.data)}`
     case 'minItems':

@@ -13,13 +13,21 @@ function distance(a: string, b: string): number {
   return prev[b.length] as number
 }
 
-/** The closest candidate to `word`, if one is close enough to be a likely typo. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined
+/** A value an enum may hold: config enums are strings, and a few are numbers (redirect status). */
+export type EnumValue = string | number | boolean
+
+/**
+ * The closest candidate to `word`, if one is close enough to be a likely typo. Strings are
+ * compared by edit distance; a number or boolean only matches when it is written the same
+ * (`"302"` for 302), as 399 is not a misspelt 301.
+ */
+export function closest<T extends EnumValue>(word: string, candidates: Iterable<T>): T | undefined {
+  let best: T | undefined
   let bestDistance = Number.POSITIVE_INFINITY
   const limit = Math.max(2, Math.floor(word.length / 3))
   for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase())
+    const d =
+      typeof candidate === 'string' ? distance(word.toLowerCase(), candidate.toLowerCase()) : String(candidate) === word ? 0 : Infinity
     if (d < bestDistance && d <= limit) {
       best = candidate
       bestDistance = d
@@ -28,8 +36,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   return best
 }
 
-/** " (did you mean "x"?)" or "", for appending to an error message. */
-export function didYouMean(word: string, candidates: Iterable<string>): string {
+/** " (did you mean "x"?)" (or " (did you mean 302?)" for a number) or "", for appending to an error message. */
+export function didYouMean(word: string, candidates: Iterable<EnumValue>): string {
   const match = closest(word, candidates)
-  return match === undefined ? '' : ` (did you mean "${match}"?)`
+  if (match === undefined) return ''
+  return typeof match === 'string' ? ` (did you mean "${match}"?)` : ` (did you mean ${match}?)`
 }

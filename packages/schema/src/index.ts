@@ -1,4 +1,5 @@
 export * from './config.ts'
+export * from './header-field.ts'
 export * from './json-schema.ts'
 export * from './parse.ts'
 export * from './plugins/index.ts'

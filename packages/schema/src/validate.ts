@@ -4,7 +4,7 @@ import { didYouMean } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
 import { toJsonSchema } from './json-schema.ts'
 import { RESOURCE_KINDS } from './kinds.ts'
-import { pluginSchemas } from './plugins/index.ts'
+import { type PluginCheck, pluginChecks, pluginSchemas } from './plugins/index.ts'
 import { checkSemantics, semanticChecks } from './semantic.ts'
 import { runSteps, runStepsCooperatively, type Steps } from './steps.ts'
 
@@ -98,6 +98,9 @@ function checkPlugins(config: Config, errors: ConfigError[]): void {
       })
     } else if (!validate(plugin)) {
       errors.push(...mapAjvErrors(validate.errors, `plugins.${name}`))
+    } else {
+      const check = pluginChecks[plugin.type] as PluginCheck<unknown> | undefined
+      check?.(plugin, (key, message) => errors.push({ path: `plugins.${name}.${key}`, message }))
     }
   }
 }

@@ -1,6 +1,8 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { HeaderName } from '../header-field.ts'
 import { Duration, Size } from '../schema-types.ts'
+import { parseSize } from '../units.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
@@ -14,7 +16,7 @@ export const CacheSchema = registerPluginSchema(
       max_ttl: Duration('24h', 'longest freshness, whatever the response says'),
       max_size: Size('64mb', 'memory for all entries; the least recently used go first'),
       max_entry_size: Size('1mb', 'largest response body stored; a bigger one is streamed through and not stored'),
-      vary: Type.Array(Type.String({ pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$" }), {
+      vary: Type.Array(HeaderName(), {
         default: [],
         description: 'request headers that are part of the key; a response varying on any other header is not stored',
       }),
@@ -37,6 +39,12 @@ export const CacheSchema = registerPluginSchema(
     },
     'caches GET responses in memory (Cache-Control, Expires, Vary, revalidation, coalescing), X-Cache, PURGE from allowed IPs',
   ),
+  (config, push) => {
+    // An entry bigger than the whole cache could never be kept: it would evict everything, then itself.
+    if (parseSize(config.max_entry_size) > parseSize(config.max_size)) {
+      push('max_entry_size', `${JSON.stringify(config.max_entry_size)} is larger than max_size ${JSON.stringify(config.max_size)}`)
+    }
+  },
 )
 
 export type CacheConfig = Static<typeof CacheSchema>

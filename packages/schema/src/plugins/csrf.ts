@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { HeaderName } from '../header-field.ts'
 import { Duration, StringEnum } from '../schema-types.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
@@ -11,9 +12,8 @@ export const CsrfSchema = registerPluginSchema(
     'csrf',
     {
       key: Type.String({ minLength: 16, description: 'HMAC key signing the tokens (at least 16 characters)' }),
-      name: Type.String({
+      name: HeaderName({
         default: 'x-csrf-token',
-        pattern: "^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+$",
         description: 'name of both the cookie and the request header carrying the token',
       }),
       token_path: Type.String({

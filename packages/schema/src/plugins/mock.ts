@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { checkHeaderList } from '../header-field.ts'
 import { Duration } from '../schema-types.ts'
 import { HeaderValueList, pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
@@ -17,6 +18,7 @@ export const MockSchema = registerPluginSchema(
     },
     'answers with a fixed status, headers and body, after an optional delay',
   ),
+  (config, push) => checkHeaderList(config.headers, 'headers', push),
 )
 
 export type MockConfig = Static<typeof MockSchema>

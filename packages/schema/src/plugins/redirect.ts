@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { FieldValue } from '../header-field.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
@@ -11,7 +12,7 @@ export const RedirectSchema = registerPluginSchema(
     {
       https: Type.Boolean({ default: false, description: 'redirect plain-http requests to https' }),
       https_port: Type.Integer({ minimum: 1, maximum: 65535, default: 443 }),
-      host: Type.Optional(Type.String({ description: 'redirect requests for any other host to this one' })),
+      host: Type.Optional(FieldValue({ description: 'redirect requests for any other host to this one' })),
       prefix: Type.Optional(Type.String({ pattern: '^/', description: 'prepend to paths that do not start with it yet' })),
       status: Type.Unsafe<301 | 302 | 303 | 307 | 308>({ type: 'integer', enum: [301, 302, 303, 307, 308], default: 301 }),
       keep_query: Type.Boolean({ default: true }),

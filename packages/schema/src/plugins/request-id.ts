@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { HeaderName } from '../header-field.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
@@ -9,7 +10,7 @@ export const RequestIdSchema = registerPluginSchema(
   pluginObject(
     'request_id',
     {
-      header: Type.String({ default: 'X-Request-ID', description: 'header carrying the id' }),
+      header: HeaderName({ default: 'X-Request-ID', description: 'header carrying the id' }),
       trust_incoming: Type.Boolean({ default: true, description: 'keep a well-formed id the client sent instead of generating one' }),
       return_header: Type.Boolean({ default: true, description: 'return the id in the response' }),
     },

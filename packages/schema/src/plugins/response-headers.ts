@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { checkHeaderList, HeaderName } from '../header-field.ts'
 import { HeaderValueList, pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
@@ -11,10 +12,14 @@ export const ResponseHeadersSchema = registerPluginSchema(
     {
       add: HeaderValueList('"Name:value" appended'),
       set: HeaderValueList('"Name:value" replacing any header of that name'),
-      remove: Type.Array(Type.String(), { default: [], description: 'header names removed' }),
+      remove: Type.Array(HeaderName(), { default: [], description: 'header names removed' }),
     },
     'adds, sets and removes response headers',
   ),
+  (config, push) => {
+    checkHeaderList(config.add, 'add', push)
+    checkHeaderList(config.set, 'set', push)
+  },
 )
 
 export type ResponseHeadersConfig = Static<typeof ResponseHeadersSchema>

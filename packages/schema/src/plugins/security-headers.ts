@@ -1,10 +1,11 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { FieldValue } from '../header-field.ts'
 import { StringEnum } from '../schema-types.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
-const Policy = (description: string) => Type.Optional(Type.String({ description: `${description}; "" leaves it out` }))
+const Policy = (description: string) => Type.Optional(FieldValue({ description: `${description}; "" leaves it out` }))
 
 /** `type = "security_headers"`: HSTS, nosniff, frame, referrer and permissions policies. */
 export const SecurityHeadersSchema = registerPluginSchema(
