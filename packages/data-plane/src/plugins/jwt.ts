@@ -5,10 +5,13 @@ import { resolveJwtKey } from './jwt-key.ts'
 import { createJwtVerifier, type JwtVerdict } from './jwt-verifier.ts'
 import { stripQueryParam } from './query-param.ts'
 import { refuse } from './refusal.ts'
+import { stripFlatCookie } from './request-cookie.ts'
 import { definePlugin, type HookResult, type PluginReply, type RequestContext } from './types.ts'
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 const BEARER = /^bearer\s+/i
+/** A JWS in compact form: three base64url parts (what a bare Authorization value must look like). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 
 /**
  * JSON Web Tokens (jose): from a header ("Bearer " optional), a query parameter or a cookie;
@@ -52,7 +55,10 @@ export default definePlugin({
         const value = ctx.header(header)
         if (value !== undefined) {
           if (BEARER.test(value)) return value.replace(BEARER, '').trim()
-          if (!isAuthorization) return value.trim()
+          const bare = value.trim()
+          // Authorization carries other schemes too (Basic, Digest): only a bare value shaped
+          // like a JWT is taken as one; anything else counts as no token (the plain challenge).
+          if (!isAuthorization || COMPACT_JWS.test(bare)) return bare
         }
       }
       if (config.query !== '') {
@@ -84,6 +90,7 @@ export default definePlugin({
         if (config.hide_credentials) {
           if (header !== '') removeFlatHeader(upstream.headers, header)
           if (config.query !== '') upstream.path = stripQueryParam(upstream.path, config.query)
+          if (config.cookie !== '') stripFlatCookie(upstream.headers, config.cookie)
         }
         if (claimHeaders.length === 0) return
         const claims = ctx.vars[claimsVar] as JWTPayload

@@ -10,7 +10,8 @@ export interface OriginMatcher {
 /**
  * Compiles origin entries: "*" (any), an exact origin ("https://app.example.com", compared
  * case-insensitively), a pattern where "*" stands for one or more DNS labels
- * ("https://*.example.com"), or "~regex" (tested as written: anchor it).
+ * ("https://*.example.com"), or "~regex" (tested as written: anchor it). The origin "null"
+ * matches only "*" or an exact "null" entry, never a pattern.
  */
 export function compileOriginMatcher(entries: readonly string[]): OriginMatcher {
   const exact = new Set<string>()
@@ -22,9 +23,11 @@ export function compileOriginMatcher(entries: readonly string[]): OriginMatcher 
     else if (entry.includes('*')) patterns.push(wildcard(entry))
     else exact.add(entry.toLowerCase().replace(/\/$/, ''))
   }
+  // "null" (sandboxed iframes, file: and data: documents) is an opaque origin any site can
+  // produce: only an explicit "null" entry (or "*", answered with "*", never echoed) allows it.
   return {
     any,
-    matches: (origin) => any || exact.has(origin.toLowerCase()) || patterns.some((p) => p.test(origin)),
+    matches: (origin) => any || exact.has(origin.toLowerCase()) || (origin !== 'null' && patterns.some((p) => p.test(origin))),
   }
 }
 

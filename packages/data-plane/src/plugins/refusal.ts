@@ -5,6 +5,7 @@ import type { PluginReply } from './types.ts'
  * the same shape as the gateway's own errors, and the code is in `x-fleetgate-error`.
  */
 export const PLUGIN_REFUSALS = {
+  BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   BODY_TOO_LARGE: 413,
