@@ -93,6 +93,11 @@ describe('validateConfig', () => {
       /^upstreams\.a b: invalid name "a b"/,
     ],
     [
+      'an acme_email that is not an e-mail address',
+      `${base}\n[certificates.c]\ndomains = ["a.test"]\nacme = "https://acme.test/dir"\nacme_email = "not-an-email"`,
+      /^certificates\.c\.acme_email: must match pattern .*, got "not-an-email"$/,
+    ],
+    [
       'a reference to a name every object has',
       base.replace('upstream = "api"', 'upstream = "toString"'),
       /^locations\.api\.upstream: unknown upstream "toString"/,

@@ -16,7 +16,9 @@ export const CertificateSchema = Type.Object(
         description: '"lets_encrypt" or an RFC 8555 directory URL: issue and renew this certificate over ACME (HTTP-01)',
       }),
     ),
-    acme_email: Type.Optional(Type.String({ description: 'ACME account contact (mailto:)' })),
+    acme_email: Type.Optional(
+      Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', description: 'ACME account contact (an e-mail address; sent as mailto:)' }),
+    ),
     acme_renew_before: Type.Optional(
       Type.String({
         format: 'duration',
