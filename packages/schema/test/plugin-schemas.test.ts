@@ -33,6 +33,13 @@ const FIELD_VALUE = /must be a valid header value/
 describe('plugin schemas', () => {
   const refused: Array<[string, string, string, RegExp]> = [
     [
+      'a cors allow_headers entry that is no header name',
+      'type = "cors"\nallow_headers = ["X-Ok", "bad header"]',
+      'allow_headers.1',
+      HEADER_NAME,
+    ],
+    ['a cors expose_headers entry that is no header name', 'type = "cors"\nexpose_headers = ["x\\r\\ny"]', 'expose_headers.0', HEADER_NAME],
+    [
       'a redirect status given as a string',
       'type = "redirect"\nstatus = "302"',
       'status',

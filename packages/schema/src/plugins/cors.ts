@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { HeaderName } from '../header-field.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
@@ -15,8 +16,8 @@ export const CorsSchema = registerPluginSchema(
           '"*", an exact origin, a pattern with * ("https://*.example.com") or "~regex"; "null" matches only when listed; with allow_credentials, list the origins explicitly (no "*")',
       }),
       allow_methods: Type.Array(Type.String(), { default: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] }),
-      allow_headers: Type.Array(Type.String(), { default: [], description: 'empty: allow what the preflight asks for' }),
-      expose_headers: Type.Array(Type.String(), { default: [] }),
+      allow_headers: Type.Array(HeaderName(), { default: [], description: 'empty: allow what the preflight asks for' }),
+      expose_headers: Type.Array(HeaderName(), { default: [] }),
       allow_credentials: Type.Boolean({ default: false, description: 'requires allow_origins listed explicitly (no "*")' }),
       max_age: Type.Integer({ minimum: 0, default: 600, description: 'seconds a browser may cache a preflight' }),
     },
