@@ -116,10 +116,16 @@ describe('forwarding headers', () => {
     assert.equal(h.via, '1.0 corp-proxy, 1.1 edge-a')
   })
   test('without trusted proxies a spoofed X-Forwarded-For does not set X-Real-IP', async () => {
-    const h = await upstreamHeaders(plainPort, ['X-Forwarded-For: 6.6.6.6', 'X-Real-IP: 6.6.6.6', 'X-Forwarded-Proto: https'])
+    const h = await upstreamHeaders(plainPort, [
+      'X-Forwarded-For: 6.6.6.6',
+      'X-Real-IP: 6.6.6.6',
+      'X-Forwarded-Proto: https',
+      'Forwarded: for=6.6.6.6;proto=https',
+    ])
     assert.equal(h['x-real-ip'], '127.0.0.1')
     assert.equal(h['x-forwarded-for'], '127.0.0.1')
     assert.equal(h['x-forwarded-proto'], 'http')
+    assert.equal(h.forwarded, undefined, "an untrusted client's RFC 7239 Forwarded is dropped too")
   })
   test('with the peer in trusted_proxies its X-Forwarded-For gives X-Real-IP and is extended', async () => {
     const h = await upstreamHeaders(trustingPort, ['X-Forwarded-For: 203.0.113.7', 'X-Forwarded-Proto: https'])
@@ -127,6 +133,8 @@ describe('forwarding headers', () => {
     assert.equal(h['x-forwarded-for'], '203.0.113.7, 127.0.0.1')
     assert.equal(h['x-forwarded-proto'], 'https')
     assert.equal(h.via, '1.1 edge-b')
+    const f = await upstreamHeaders(trustingPort, ['Forwarded: for=203.0.113.7;proto=https'])
+    assert.equal(f.forwarded, 'for=203.0.113.7;proto=https', "a trusted proxy's Forwarded is kept")
   })
   test('X-Real-IP is the right-most untrusted X-Forwarded-For entry', async () => {
     const h = await upstreamHeaders(trustingPort, ['X-Forwarded-For: 198.51.100.1, 203.0.113.7, 127.0.0.9'])
@@ -142,10 +150,13 @@ describe('hop-by-hop headers', () => {
       'TE: gzip',
       'Upgrade: websocket',
       'Proxy-Connection: keep-alive',
+      'Proxy-Authorization: Basic Zm9vOmJhcg==',
       'X-Custom-Hop: secret',
       'X-End-To-End: kept',
     ])
-    for (const name of ['keep-alive', 'te', 'upgrade', 'proxy-connection', 'x-custom-hop']) assert.equal(h[name], undefined, name)
+    for (const name of ['keep-alive', 'te', 'upgrade', 'proxy-connection', 'proxy-authorization', 'x-custom-hop']) {
+      assert.equal(h[name], undefined, name)
+    }
     assert.doesNotMatch(h.connection ?? '', /x-custom-hop/i)
     assert.equal(h['x-end-to-end'], 'kept')
   })

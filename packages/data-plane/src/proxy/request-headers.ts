@@ -3,7 +3,7 @@ import { isIP } from 'node:net'
 import type { HeaderEdits } from './header-edits.ts'
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts'
 
-const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'via', 'host'])
+const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-real-ip', 'via', 'host', 'forwarded'])
 
 /** The Host of a request: the Host header, or HTTP/2's :authority. */
 export function requestHost(req: IncomingMessage): string | undefined {
@@ -85,6 +85,7 @@ export function buildRequestHeaders(req: IncomingMessage, facts: ForwardFacts, e
   let xfProto: string | undefined
   let xfHost: string | undefined
   let via: string | undefined
+  let forwarded: string | undefined
   let te: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
@@ -101,6 +102,7 @@ export function buildRequestHeaders(req: IncomingMessage, facts: ForwardFacts, e
       else if (lower === 'x-forwarded-proto') xfProto ??= value
       else if (lower === 'x-forwarded-host') xfHost ??= value
       else if (lower === 'via') via = via === undefined ? value : `${via}, ${value}`
+      else if (lower === 'forwarded') forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`
       continue
     }
     if (edits.drop.has(lower)) continue
@@ -112,6 +114,8 @@ export function buildRequestHeaders(req: IncomingMessage, facts: ForwardFacts, e
   out.push('x-forwarded-proto', trusted && xfProto !== undefined ? xfProto : facts.scheme)
   out.push('x-forwarded-host', trusted && xfHost !== undefined ? xfHost : (requestHost(req) ?? ''))
   out.push('x-real-ip', facts.clientIp)
+  // RFC 7239 Forwarded says the same as X-Forwarded-*: only a trusted proxy's reaches the upstream.
+  if (trusted && forwarded !== undefined) out.push('forwarded', forwarded)
   if (facts.via !== undefined) out.push('via', via === undefined ? facts.via : `${via}, ${facts.via}`)
   else if (via !== undefined) out.push('via', via)
   // "TE: trailers" is the one TE value that must reach the upstream (gRPC relies on it).
