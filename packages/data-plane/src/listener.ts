@@ -65,6 +65,14 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     socket.destroy()
     return
   }
+  // Bytes the parser refuses after a request it accepted (data after "Connection: close", a
+  // bad pipelined request): that request's response is still on its way and must not be
+  // preceded by a 400. It ends the connection once it is sent; nothing more is read.
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (pending != null) {
+    pending.shouldKeepAlive = false
+    return
+  }
   const code = CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'
   const status = ERROR_CODES[code].status
   const body = clientErrorBody(code)

@@ -148,6 +148,17 @@ test('a malformed request line gets 400 BAD_REQUEST', async () => {
   assert.equal(JSON.parse(res.body.toString()).error.message, 'malformed request')
 })
 
+test('bytes after a "Connection: close" request do not replace its answer with a 400', async () => {
+  const hits = echo.hits
+  const res = await rawRequest(
+    port,
+    'POST /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhelloGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n',
+  )
+  assert.equal(res.status, 200, res.head)
+  assert.equal(echo.hits, hits + 1, 'the request ran once; the bytes after it never became a request')
+  assert.equal(echo.last?.url, '/ok')
+})
+
 test('a request head not finished within header_timeout gets 408 REQUEST_TIMEOUT', async () => {
   const res = await rawRequest(port, 'GET /ok HTTP/1.1\r\nHost: a\r\nX-Slow: ', { timeoutMs: 5000 })
   assert.equal(res.status, 408)
