@@ -53,8 +53,10 @@ export function handleRequest(
     rejectUnrouted(req, res, server, observe, 'HEADERS_TOO_LARGE')
     return
   }
-  // RFC 9112 section 3.2: an HTTP/1.1 request without Host is a 400 (HTTP/1.0 may omit it; HTTP/2 has :authority).
-  if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor !== 0) {
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or with two Host lines, is a 400
+  // (HTTP/1.0 may omit it; HTTP/2 has :authority). Node keeps the first of two, which a server
+  // behind or in front of this one may not: they would disagree about the target.
+  if (req.httpVersionMajor === 1 && (req.headers.host === undefined ? req.httpVersionMinor !== 0 : hasTwoHosts(req.rawHeaders))) {
     rejectUnrouted(req, res, server, observe, 'BAD_REQUEST')
     return
   }
@@ -325,4 +327,16 @@ function schemeOf(req: IncomingMessage): 'http' | 'https' {
 /** The body to stream upstream: the request itself, or through a byte counter when chunked and limited. */
 function bodyStream(req: IncomingMessage, contentLength: string | undefined, limit: number): Readable {
   return contentLength === undefined && Number.isFinite(limit) ? req.pipe(new BodyLimit(limit)) : req
+}
+
+/** Whether a raw header list holds more than one Host line. */
+function hasTwoHosts(raw: readonly string[]): boolean {
+  let seen = false
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string
+    if (name.length !== 4 || (name !== 'Host' && name.toLowerCase() !== 'host')) continue
+    if (seen) return true
+    seen = true
+  }
+  return false
 }

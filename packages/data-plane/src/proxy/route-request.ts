@@ -15,6 +15,9 @@ export function toRouteRequest(req: IncomingMessage, keepEncodedSlashes: boolean
     if (!/^https?:\/\//i.test(target)) return undefined
     try {
       const url = new URL(target)
+      // RFC 9112 section 3.2.2: the target's authority is the host. It must be the Host line's
+      // too, since routing and the upstream's Host both read that one.
+      if (!sameAuthority(url, requestHost(req))) return undefined
       target = url.pathname + url.search
     } catch {
       return undefined
@@ -41,4 +44,12 @@ function hostOnly(host: string | undefined): string {
   }
   const colon = host.indexOf(':')
   return (colon < 0 ? host : host.slice(0, colon)).toLowerCase()
+}
+
+/** Whether a Host line names the authority of an absolute-form target (a default port may be spelt out). */
+function sameAuthority(url: URL, host: string | undefined): boolean {
+  if (host === undefined) return false
+  const lower = host.toLowerCase()
+  if (lower === url.host) return true
+  return url.port === '' && lower === `${url.hostname}:${url.protocol === 'https:' ? 443 : 80}`
 }

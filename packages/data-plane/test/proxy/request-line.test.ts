@@ -63,6 +63,29 @@ test('answers 400 to an HTTP/1.1 request without Host, without reaching the upst
   assert.equal(backend.hits, hits)
 })
 
+for (const [what, head] of [
+  ['two Host lines', 'GET / HTTP/1.1\r\nHost: pub.test\r\nhost: priv.test\r\n\r\n'],
+  ['an absolute-form target whose authority is not the Host', 'GET http://priv.test/ HTTP/1.1\r\nHost: pub.test\r\n\r\n'],
+]) {
+  test(`answers 400 to ${what} (RFC 9112 section 3.2), without reaching the upstream`, async () => {
+    const hits = backend.hits
+    const res = await rawRequest(port, head as string)
+    assert.equal(res.status, 400, res.head)
+    assert.equal(errorCode(res.body), 'BAD_REQUEST')
+    assert.equal(backend.hits, hits)
+  })
+}
+
+test('proxies an absolute-form target whose authority is the Host, default port spelt out or not', async () => {
+  for (const head of [
+    'GET http://example.test/a HTTP/1.1\r\nHost: example.test\r\nConnection: close\r\n\r\n',
+    'GET http://example.test/a HTTP/1.1\r\nHost: example.test:80\r\nConnection: close\r\n\r\n',
+  ]) {
+    const res = await rawRequest(port, head)
+    assert.equal(res.status, 200, res.head)
+  }
+})
+
 test('still proxies an HTTP/1.0 request without Host', async () => {
   const res = await rawRequest(port, 'GET / HTTP/1.0\r\n\r\n')
   assert.equal(res.status, 200, res.head)
