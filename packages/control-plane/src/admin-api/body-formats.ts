@@ -18,7 +18,12 @@ export function installBodyParsers(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).trim() === '') return done(null, undefined)
-    json(request, body as string, (err, value) => done(err ? badRequest(jsonFailure(body as string, err)) : null, value))
+    json(request, body as string, (err, value) => {
+      if (err) return done(badRequest(jsonFailure(body as string, err)), undefined)
+      // A config is a few levels deep; far deeper nesting only breaks the TOML writer later (a 500).
+      if (depthOver(value, MAX_DEPTH)) return done(badRequest(`JSON nested deeper than ${MAX_DEPTH} levels`), undefined)
+      done(null, value)
+    })
   })
   app.addContentTypeParser(TOML_TYPES, { parseAs: 'string' }, (_request, body, done) => {
     // As for JSON: an empty body is none, so a PUT of nothing is a 400 rather than an empty config.
@@ -27,6 +32,21 @@ export function installBodyParsers(app: FastifyInstance): void {
     if (parsed.ok) done(null, parsed.value)
     else done(new ServiceError('INVALID', 'malformed TOML', parsed.errors))
   })
+}
+
+/** How deep a JSON body may nest: a config needs fewer than ten levels. */
+const MAX_DEPTH = 64
+
+/** Whether `value` nests objects or arrays more than `max` levels deep (iterative: no stack to overflow). */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number]
+    if (item === null || typeof item !== 'object') continue
+    if (depth > max) return true
+    for (const child of Object.values(item)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+  }
+  return false
 }
 
 /**

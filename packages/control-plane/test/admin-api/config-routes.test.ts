@@ -97,6 +97,12 @@ describe('admin API /config', () => {
       'application/toml',
       /invalid name "__proto__"/,
     ],
+    [
+      'JSON nested 1000 levels deep',
+      `{"upstreams":{"api":{"addrs":["127.0.0.1:1"],"x":${'{"a":'.repeat(1000)}1${'}'.repeat(1000)}}}}`,
+      'application/json',
+      /JSON nested deeper than 64 levels/,
+    ],
     ['an empty TOML body', '', 'application/toml', /config is missing/],
     ['a blank TOML body', ' \n\t\n', 'application/toml', /config is missing/],
   ]
