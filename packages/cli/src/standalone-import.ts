@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import type { ConfigService } from '@fleetgate/control-plane'
-import { ConfigValidationError, parseToml } from '@fleetgate/schema'
+import { ConfigValidationError, emptyFileError, parseToml } from '@fleetgate/schema'
 import type { Logger } from 'pino'
 
 /**
@@ -16,6 +16,8 @@ export async function importConfigFile(
   markerFile: string,
   logger: Logger,
 ): Promise<void> {
+  const empty = emptyFileError(text)
+  if (empty !== undefined) throw new ConfigValidationError([empty])
   const sha256 = createHash('sha256').update(text).digest('hex')
   const last = await readFile(markerFile, 'utf8').catch(() => '')
   if (last.trim() === sha256) return

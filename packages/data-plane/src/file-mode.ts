@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { type Config, loadConfigText } from '@fleetgate/schema'
+import { type Config, ConfigValidationError, emptyFileError, loadConfigText } from '@fleetgate/schema'
 import { configHash, formatConfigErrors, parseListenAddr } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { type FileAcme, startFileAcme } from './acme/file-acme.ts'
@@ -62,6 +62,8 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
 
   async function load(): Promise<void> {
     const text = await readFile(configPath, 'utf8')
+    const empty = emptyFileError(text)
+    if (empty !== undefined) throw new ConfigValidationError([empty])
     const result = loadConfigText(text)
     if (!result.ok) throw Object.assign(new Error(formatConfigErrors(result.errors)), { code: 'CONFIG_INVALID', errors: result.errors })
     loaded = result.config

@@ -19,3 +19,12 @@ export class ConfigValidationError extends Error {
 export function formatConfigErrors(errors: readonly ConfigError[]): string {
   return errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('\n')
 }
+
+/**
+ * The error of a config file with nothing in it, or undefined. An empty TOML document is a valid
+ * config that serves nothing, but a file read empty is most often one caught mid-write (`cat new >
+ * file` truncates first): applying it would drop every listener and route, so files refuse it.
+ */
+export function emptyFileError(text: string): ConfigError | undefined {
+  return text.trim() === '' ? { path: '', message: 'the file is empty: nothing applied (a file caught while being written?)' } : undefined
+}

@@ -92,6 +92,12 @@ test('a changed file is served as the next generation', async () => {
 })
 
 test('a broken file is rejected, reported in /status, and the old config keeps serving', async () => {
+  // An empty file (one caught mid-write: `cat new > file` truncates first) would drop every route.
+  await gateway.writeConfig('')
+  await waitFor('lastError after an empty file', async () => /the file is empty/.test(String((await gateway.status()).lastError)), 5000)
+  assert.equal((await gateway.status()).generation, generation)
+  assert.equal((await get('/added')).status, 200)
+
   await gateway.writeConfig('[upstreams.main\naddrs = = "oops"\n')
   await waitFor('lastError after bad TOML', async () => (await gateway.status()).lastError, 5000)
   let status = await gateway.status()

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { formatConfigErrors, loadConfigText } from '@fleetgate/schema'
+import { emptyFileError, formatConfigErrors, loadConfigText } from '@fleetgate/schema'
 import { isTlsServer } from '@fleetgate/schema/runtime'
 
 /** `fleetgate validate FILE.toml`: prints every error and returns 1, or "ok" and 0. */
@@ -16,7 +16,8 @@ export async function validateCommand(positionals: string[]): Promise<number> {
     process.stderr.write(`${file}: ${(err as Error).message}\n`)
     return 1
   }
-  const result = loadConfigText(text)
+  const empty = emptyFileError(text)
+  const result = empty === undefined ? loadConfigText(text) : { ok: false as const, errors: [empty] }
   if (!result.ok) {
     process.stderr.write(`${file}: ${result.errors.length} error(s)\n${formatConfigErrors(result.errors)}\n`)
     return 1
