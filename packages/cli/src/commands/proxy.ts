@@ -11,7 +11,7 @@ import { startDemoBackends } from '../demo-backend.ts'
 import { etcdConnection, etcdConnectionFlags } from '../etcd-flags.ts'
 import { createLogger } from '../logger.ts'
 import { onShutdown } from '../signals.ts'
-import { superviseWorkers } from '../workers.ts'
+import { signalWorkerReady, superviseWorkers } from '../workers.ts'
 
 /** Flags of `fleetgate proxy`. */
 export const proxyFlags: Record<string, FlagSpec> = {
@@ -70,8 +70,7 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     if (count > 1) {
       if (flags['demo-backend']) await startDemoBackends(logger)
       logger.info({ workers: count }, 'starting worker processes')
-      await superviseWorkers(count, logger)
-      return 0
+      return await superviseWorkers(count, logger)
     }
   }
   const demoBackends = flags['demo-backend'] && worker === undefined ? await startDemoBackends(logger) : undefined
@@ -84,6 +83,7 @@ export async function proxyCommand(argv: string[]): Promise<number> {
     listenOverrides: parseListenOverrides((flags.listen as string[] | undefined) ?? []),
     debugTokens: await readDebugTokens(flags['debug-token-file'] as string | undefined),
   })
+  signalWorkerReady()
   const level = proxy.gateway.current?.config.basic.log_level
   if (level && flags['log-level'] === undefined) logger.level = level
   process.on('SIGHUP', () => {
