@@ -56,10 +56,14 @@ describe('proxy --workers', () => {
       const file = join(dir, 'in-use.toml')
       await writeFile(file, config(port))
       const proc = startProcess(FLEETGATE_BIN, ['proxy', '--config', file, '--workers', '2'], { env: env(randomUUID()) })
-      await waitFor('the supervisor to exit', () => proc.child.exitCode !== null, 15_000)
-      assert.equal(proc.child.exitCode, 1, proc.output())
-      assert.match(proc.output(), /a worker failed to start; stopping the others/)
-      assert.match(proc.output(), /EADDRINUSE/)
+      try {
+        await waitFor('the supervisor to exit', () => proc.child.exitCode !== null, 15_000)
+        assert.equal(proc.child.exitCode, 1, proc.output())
+        assert.match(proc.output(), /a worker failed to start; stopping the others/)
+        assert.match(proc.output(), /EADDRINUSE/)
+      } finally {
+        await proc.stop(5000)
+      }
     } finally {
       taken.close()
     }
