@@ -76,15 +76,14 @@ describe('proxy --workers', () => {
     const mark = randomUUID()
     const proc = startProcess(FLEETGATE_BIN, ['proxy', '--config', file, '--workers', '2'], { env: env(mark) })
     try {
-      await waitFor(
-        'two workers serving',
-        async () => workerPids(mark).length === 2 && (await fetch(`http://127.0.0.1:${port}/`)).ok,
-        20_000,
-      )
+      // Each worker logs "config applied" once its listener is open.
+      const applied = () => proc.output().split('"msg":"config applied"').length - 1
+      await waitFor('two workers serving', () => applied() === 2 && workerPids(mark).length === 2, 30_000)
       const [victim] = workerPids(mark)
       process.kill(victim as number, 'SIGKILL')
       await waitFor('the restart', () => /worker exited; restarting it/.test(proc.output()), 10_000)
-      await waitFor('two workers again', () => workerPids(mark).length === 2 && !workerPids(mark).includes(victim as number), 20_000)
+      await waitFor('the new worker serving', () => applied() === 3 && !workerPids(mark).includes(victim as number), 30_000)
+      assert.equal(workerPids(mark).length, 2)
       assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 200)
     } finally {
       assert.equal(await proc.stop(15_000), 0, proc.output())
