@@ -53,7 +53,7 @@ const CLIENT_ERRORS: Record<string, ErrorCode> = {
   ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
 }
 
-/** The body of the listener's own error answers (HTTP/1.1 parse errors, HTTP/2 oversized heads), as sendError writes it. */
+/** The body of the listener's own error answers (requests Node's HTTP/1.1 parser refuses), as sendError writes it. */
 function clientErrorBody(code: ErrorCode): string {
   const { status, message } = ERROR_CODES[code]
   return `${JSON.stringify({ error: { code, status, message } })}\n`
@@ -123,24 +123,6 @@ function sniffH2c(socket: Socket, onH1: (socket: Socket, head: Buffer) => void, 
   socket.once('close', onClose)
 }
 
-/**
- * The size of an HTTP/2 request head as HTTP/1.1 measures it (Node's parser counts the URL and
- * every header name and value, without separators): each field's name and value, pseudo-header
- * fields included, so `:path` counts as the URL does.
- */
-function headerBlockSize(rawHeaders: readonly string[]): number {
-  let size = 0
-  for (const field of rawHeaders) size += field.length
-  return size
-}
-
-/** Answers an HTTP/2 request whose head is over max_header_size with the same 431 as HTTP/1.1. */
-function refuseOversizedHead(res: ServerResponse): void {
-  const body = clientErrorBody('HEADERS_TOO_LARGE')
-  res.writeHead(431, { 'content-type': 'application/json', 'content-length': body.length })
-  res.end(body)
-}
-
 /** Most header fields nghttp2 accepts in one request (the extra 8: pseudo-header fields). */
 const maxHeaderPairs = (rt: ServerRuntime) => rt.maxHeaders + 8
 
@@ -150,7 +132,7 @@ function h2Settings(rt: ServerRuntime): Settings {
     // nghttp2 resets (no 431) a stream whose header list, counted with 32 octets a field on top
     // (RFC 9113 6.5.2), is over this, and only once the client acknowledged it: the first requests
     // of a session are not held to it at all. max_header_size itself is checked on each request
-    // (refuseOversizedHead); this is a backstop set well above it, so that a head the gateway
+    // (handler.ts); this is a backstop set well above it, so that a head the gateway
     // admits is never reset and one a little too big gets the 431.
     maxHeaderListSize: Math.min(2 * rt.maxHeaderSize + 32 * maxHeaderPairs(rt), 2 ** 32 - 1),
     // RFC 8441: WebSocket over HTTP/2 (extended CONNECT).
@@ -243,17 +225,12 @@ export async function openListener(
   const sessions = new Set<ServerHttp2Session>()
   let h2server: Http2Server | undefined
   if (wantsH2) {
-    // max_header_size over HTTP/2: nghttp2 does not refuse an oversized head with a 431 (see h2Settings).
-    const onH2Request = (req: IncomingMessage, res: ServerResponse) => {
-      if (headerBlockSize(req.rawHeaders) > rt.maxHeaderSize) refuseOversizedHead(res)
-      else handlers.onRequest(req, res)
-    }
     h2server = createH2Server(
       { settings: h2Settings(runtime), maxHeaderListPairs: maxHeaderPairs(runtime), maxSessionMemory: 32 },
-      onH2Request as never,
+      handlers.onRequest as never,
     )
     // Node's compatibility API hands CONNECT (RFC 8441 extended CONNECT included) to 'connect', not 'request'.
-    h2server.on('connect', onH2Request as never)
+    h2server.on('connect', handlers.onRequest as never)
     h2server.on('session', (session: ServerHttp2Session) => {
       sessions.add(session)
       session.once('close', () => sessions.delete(session))

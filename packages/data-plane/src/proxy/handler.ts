@@ -49,7 +49,9 @@ export function handleRequest(
     rejectUnrouted(req, res, server, observe, 'HTTP_VERSION_NOT_SUPPORTED')
     return
   }
-  if (req.rawHeaders.length > server.maxHeaders * 2) {
+  // HTTP/1.1 heads over max_header_size never get here (Node's parser answers 431); nghttp2
+  // refuses none with a 431 (see listener.ts h2Settings), so HTTP/2 heads are measured here.
+  if (req.rawHeaders.length > server.maxHeaders * 2 || (req.httpVersionMajor === 2 && headBytes(req.rawHeaders) > server.maxHeaderSize)) {
     rejectUnrouted(req, res, server, observe, 'HEADERS_TOO_LARGE')
     return
   }
@@ -339,4 +341,15 @@ function hasTwoHosts(raw: readonly string[]): boolean {
     seen = true
   }
   return false
+}
+
+/**
+ * The size of an HTTP/2 request head as HTTP/1.1 measures it (Node's parser counts the URL and
+ * every header name and value, without separators): each field's name and value, pseudo-header
+ * fields included, so `:path` counts as the URL does.
+ */
+function headBytes(raw: readonly string[]): number {
+  let size = 0
+  for (let i = 0; i < raw.length; i++) size += (raw[i] as string).length
+  return size
 }

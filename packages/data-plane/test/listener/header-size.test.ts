@@ -11,6 +11,8 @@ import { recordingLogger, tomlConfig } from '../tls/tls-fixture.ts'
 
 interface H2Answer {
   status: number
+  /** x-fleetgate-error, when the gateway answered itself. */
+  code: string | undefined
   body: string
 }
 
@@ -19,15 +21,17 @@ function h2Get(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHea
   return new Promise((resolve, reject) => {
     const stream = session.request({ ':path': '/x', ...headers })
     let status = 0
+    let code: string | undefined
     let body = ''
     stream.on('response', (h) => {
       status = Number(h[':status'])
+      code = h['x-fleetgate-error'] as string | undefined
     })
     stream.setEncoding('utf8')
     stream.on('data', (chunk: string) => {
       body += chunk
     })
-    stream.on('end', () => resolve({ status, body }))
+    stream.on('end', () => resolve({ status, code, body }))
     stream.on('error', reject)
   })
 }
@@ -118,6 +122,8 @@ locations = ["all"]
         assert.equal(answer.status, 431)
         assert.equal(answer.body, h1.body.toString())
         assert.match(answer.body, /"code":"HEADERS_TOO_LARGE"/)
+        // The gateway's own error path: the code header, as on every answer it makes itself.
+        assert.equal(answer.code, 'HEADERS_TOO_LARGE')
       }
       assert.equal(backend.hits, hits)
     } finally {
