@@ -1,5 +1,6 @@
 import { RedirectSchema } from '@fleetgate/schema'
-import { isValidHost, requestHost } from '../proxy/request-headers.ts'
+import { isValidHost } from '../proxy/authority.ts'
+import { requestHost } from '../proxy/request-headers.ts'
 import { refuse } from './refusal.ts'
 import { definePlugin, type RequestContext } from './types.ts'
 

@@ -1,4 +1,5 @@
 import { type BlockList, isIP } from 'node:net'
+import { authorityHost } from './authority.ts'
 
 /** The socket peer's address, an IPv4-mapped IPv6 address ("::ffff:10.0.0.1") as plain IPv4. */
 export function peerAddress(socket: { readonly remoteAddress?: string | undefined }): string {
@@ -27,36 +28,12 @@ export function resolveClientIp(peer: string, forwardedFor: string | undefined, 
   return peer
 }
 
-/** One X-Forwarded-For entry as a bare IP address (spaces and a port stripped), or undefined when it is none. */
+/** One X-Forwarded-For entry as a bare IP address (spaces, brackets and a port stripped), or undefined when it is none. */
 function hopAddress(entry: string): string | undefined {
-  let hop = entry.trim()
-  if (hop.charCodeAt(0) === 91 /* [ */) {
-    const close = hop.indexOf(']')
-    if (close < 0) return undefined
-    // "[v6]" alone, or "[v6]:port".
-    if (close + 1 < hop.length && (hop.charCodeAt(close + 1) !== 58 || !isPort(hop, close + 2))) return undefined
-    hop = hop.slice(1, close)
-    return isIP(hop) === 6 ? hop : undefined
-  }
-  const colon = hop.indexOf(':')
-  // One colon: IPv4 with a port. Several: IPv6 (its own colons), taken as it is.
-  if (colon >= 0 && hop.indexOf(':', colon + 1) < 0) {
-    if (!isPort(hop, colon + 1)) return undefined
-    hop = hop.slice(0, colon)
-    return isIP(hop) === 4 ? hop : undefined
-  }
-  return isIP(hop) === 0 ? undefined : hop
-}
-
-/** True when text[from..] is 1 to 5 digits. */
-function isPort(text: string, from: number): boolean {
-  const length = text.length - from
-  if (length < 1 || length > 5) return false
-  for (let i = from; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
+  const host = authorityHost(entry.trim())
+  if (host === undefined) return undefined
+  const ip = host.charCodeAt(0) === 91 /* [ */ ? host.slice(1, -1) : host
+  return isIP(ip) === 0 ? undefined : ip
 }
 
 /** True when `ip` is inside the trusted list (IPv4-mapped IPv6 peers are checked as IPv4). */

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http'
-import { isIP } from 'node:net'
 import type { HeaderEdits } from './header-edits.ts'
 import { connectionTokens, HOP_BY_HOP } from './hop-by-hop.ts'
 
@@ -8,55 +7,6 @@ const FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-
 /** The Host of a request: the Host header, or HTTP/2's :authority. */
 export function requestHost(req: IncomingMessage): string | undefined {
   return req.headers.host ?? (req.headers[':authority'] as string | undefined)
-}
-
-/**
- * Bytes of a reg-name (RFC 3986 section 3.2.2: unreserved, sub-delims, and "%" of a
- * pct-encoded octet), by char code; "/", "?", "#", "@", "\\" and spaces are not among them.
- */
-const REG_NAME = new Uint8Array(128)
-for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%") REG_NAME[c.charCodeAt(0)] = 1
-
-/**
- * True when `host` is a Host value of the form RFC 9112 section 3.2 allows: uri-host[":" port],
- * the host a reg-name, an IPv4 address or an "[IPv6]" literal, the port digits. Anything else
- * ("evil.com/@x", "a\\b", "a?b", "") must not be copied into a URL such as a redirect's Location.
- * Called only by code about to build a URL from the Host; the proxy path does not pay for it.
- */
-export function isValidHost(host: string): boolean {
-  let end = host.length
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const close = host.indexOf(']')
-    if (close < 0 || isIP(host.slice(1, close)) !== 6) return false
-    return close + 1 === end || (host.charCodeAt(close + 1) === 58 && isDigits(host, close + 2, end))
-  }
-  const colon = host.indexOf(':')
-  if (colon >= 0) {
-    if (!isDigits(host, colon + 1, end)) return false
-    end = colon
-  }
-  if (end === 0) return false
-  for (let i = 0; i < end; i++) {
-    const c = host.charCodeAt(i)
-    if (c >= 128 || REG_NAME[c] === 0) return false
-    // pct-encoded: "%" and two hex digits.
-    if (c === 37 && !(isHex(host.charCodeAt(i + 1)) && isHex(host.charCodeAt(i + 2)) && i + 2 < end)) return false
-  }
-  return true
-}
-
-/** True when text[from, to) is 0 to 5 digits (an empty port is allowed by RFC 3986). */
-function isDigits(text: string, from: number, to: number): boolean {
-  if (to - from > 5) return false
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 48 || c > 57) return false
-  }
-  return true
-}
-
-function isHex(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
 }
 
 /** Per-request facts the upstream request headers are built from. */
