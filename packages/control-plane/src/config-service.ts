@@ -1,4 +1,15 @@
-import { type ConfigError, decodeResource, type ResourceKind, type SingletonSection, storeKeys, validateConfig } from '@fleetgate/schema'
+import {
+  type ConfigError,
+  decodeResource,
+  type Parsed,
+  parseCurrentPointer,
+  parseHoldGeneration,
+  parsePublishRecord,
+  type ResourceKind,
+  type SingletonSection,
+  storeKeys,
+  validateConfig,
+} from '@fleetgate/schema'
 import type { Store } from '@fleetgate/store'
 import type { Logger } from 'pino'
 import { type AutoPublisher, startAutoPublish } from './auto-publish.ts'
@@ -20,7 +31,6 @@ import {
   type WriteOptions,
 } from './service-types.ts'
 import { asServiceError, withStoreFailures } from './store-failures.ts'
-import { type Parsed, parseCurrentPointer, parseHoldGeneration, parsePublishRecord } from './stored-records.ts'
 
 /** Tuning of {@link createConfigService}; every field has a default. */
 export interface ConfigServiceOptions {

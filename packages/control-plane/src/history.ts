@@ -1,7 +1,16 @@
-import { type ConfigError, type CurrentPointer, decodeConfigBlob, storeKeys, type VersionManifest } from '@fleetgate/schema'
+import {
+  type ConfigError,
+  type CurrentPointer,
+  decodeConfigBlob,
+  describeProblem,
+  generationOfKey,
+  parseCurrentPointer,
+  parseManifest,
+  storeKeys,
+  type VersionManifest,
+} from '@fleetgate/schema'
 import type { Store } from '@fleetgate/store'
 import { ServiceError, type VersionHistory, type VersionSummary } from './service-types.ts'
-import { describeProblem, generationOfKey, parseCurrentPointer, parseManifest } from './stored-records.ts'
 
 /**
  * What a publish builds on: the `current` pointer (with its mod revision, 0 when absent) and every

@@ -3,6 +3,7 @@ import {
   type ConfigError,
   encodeConfigBlob,
   type PublishRecord,
+  parsePublishRecord,
   storeKeys,
   type VersionManifest,
   validateConfig,
@@ -11,7 +12,6 @@ import type { Compare, Op, Store } from '@fleetgate/store'
 import { type DesiredTree, readDesired } from './desired-tree.ts'
 import { type Head, readHead } from './history.ts'
 import { ServiceError } from './service-types.ts'
-import { parsePublishRecord } from './stored-records.ts'
 
 /** What a publish attempt did. `desiredRevision` is the revision `desired/` was read at. */
 export type PublishOutcome =

@@ -1,7 +1,6 @@
-import { storeKeys, type VersionManifest } from '@fleetgate/schema'
+import { parseHoldGeneration, storeKeys, type VersionManifest } from '@fleetgate/schema'
 import { type Compare, MAX_TXN_OPS, type Op, type Store } from '@fleetgate/store'
 import { readHead } from './history.ts'
-import { parseHoldGeneration } from './stored-records.ts'
 
 /** How much history to keep. */
 export interface RetentionOptions {

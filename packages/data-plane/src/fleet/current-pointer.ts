@@ -1,5 +1,5 @@
 import type { CurrentPointer } from '@fleetgate/schema'
-import { storeKeys } from '@fleetgate/schema/runtime'
+import { parseCurrentPointer as parseCurrentRecord, storeKeys } from '@fleetgate/schema/runtime'
 import type { Store } from '@fleetgate/store'
 
 /** `current` as read at one store revision; `value` is undefined when nothing is published. */
@@ -19,18 +19,11 @@ export async function readCurrent(store: Store): Promise<CurrentRead> {
   return { value: read.kvs.find((kv) => kv.key === storeKeys.current)?.value, revision: read.revision }
 }
 
-/** Parses a `current` value ({gen, sha256}); throws naming what is wrong. */
+/** Parses a `current` value ({gen, sha256}, checked as the control plane checks it); throws naming what is wrong. */
 export function parseCurrentPointer(value: Buffer): CurrentPointer {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(value.toString('utf8'))
-  } catch (err) {
-    throw new Error('current is not JSON', { cause: err })
-  }
-  const { gen, sha256 } = (parsed ?? {}) as Partial<CurrentPointer>
-  if (!Number.isSafeInteger(gen) || (gen as number) < 1) throw new Error('current.gen must be a positive integer')
-  if (typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) throw new Error('current.sha256 must be 64 hex digits')
-  return { gen: gen as number, sha256 }
+  const parsed = parseCurrentRecord(value)
+  if (!parsed.ok) throw new Error(parsed.problem.message)
+  return parsed.value
 }
 
 /** True when both pointers name the same generation and content. */

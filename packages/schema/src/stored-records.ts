@@ -1,4 +1,5 @@
-import { type ConfigError, type CurrentPointer, type PublishRecord, storeKeys, type VersionManifest } from '@fleetgate/schema'
+import type { ConfigError } from './errors.ts'
+import { type CurrentPointer, type PublishRecord, storeKeys, type VersionManifest } from './store-layout.ts'
 
 /**
  * Parsers of the JSON records the control plane keeps in the store (`current`, `versions/<gen>`,
