@@ -46,6 +46,8 @@ export interface ServerRuntime {
   readonly locations: ReadonlyMap<string, LocationRuntime>
   readonly maxHeaders: number
   readonly maxHeaderSize: number
+  /** `encoded_slashes = "keep"`: %2F and %5C in a path are data, not refused (see normalize-path.ts). */
+  readonly keepEncodedSlashes: boolean
   readonly headerTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly keepAliveTimeoutMs: number
@@ -207,6 +209,7 @@ function* compileServer(
     locations,
     maxHeaders: server.max_headers,
     maxHeaderSize: parseSize(server.max_header_size),
+    keepEncodedSlashes: server.encoded_slashes === 'keep',
     headerTimeoutMs: parseDuration(server.header_timeout),
     requestTimeoutMs: parseDuration(server.request_timeout),
     keepAliveTimeoutMs: parseDuration(server.keepalive_timeout),

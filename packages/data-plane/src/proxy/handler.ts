@@ -25,10 +25,12 @@ import { BodyLimit, readBody } from './body-limit.ts'
 import { isTrusted, peerAddress, resolveClientIp } from './client-ip.ts'
 import { type ForwardOutcome, type ForwardPlan, forward } from './forward.ts'
 import { useGrpcWeb } from './grpc-web.ts'
+import { isHttp2 } from './http2-request.ts'
+import { headProblem } from './request-head.ts'
 import { buildRequestHeaders, requestHost } from './request-headers.ts'
 import { toRouteRequest } from './route-request.ts'
 import { proxyWebSocket } from './websocket.ts'
-import { isWebSocketConnect, isWebSocketHandshake } from './websocket-handshake.ts'
+import { isWebSocketHandshake } from './websocket-handshake.ts'
 
 /** Called once per finished request, for logs and metrics. */
 export type RequestObserver = (req: IncomingMessage, server: ServerRuntime, location: string | undefined, outcome: ForwardOutcome) => void
@@ -44,30 +46,12 @@ export function handleRequest(
   res: ServerResponse,
   observe: RequestObserver,
 ): void {
-  if (req.httpVersionMajor !== 1 && !isHttp2(req)) {
-    // An HTTP/1 connection whose request line claims another version ("GET / HTTP/2.0"): RFC 9110 section 15.6.6.
-    rejectUnrouted(req, res, server, observe, 'HTTP_VERSION_NOT_SUPPORTED')
+  const problem = headProblem(req, server)
+  if (problem !== undefined) {
+    rejectUnrouted(req, res, server, observe, problem)
     return
   }
-  // HTTP/1.1 heads over max_header_size never get here (Node's parser answers 431); nghttp2
-  // refuses none with a 431 (see listener.ts h2Settings), so HTTP/2 heads are measured here.
-  if (req.rawHeaders.length > server.maxHeaders * 2 || (req.httpVersionMajor === 2 && headBytes(req.rawHeaders) > server.maxHeaderSize)) {
-    rejectUnrouted(req, res, server, observe, 'HEADERS_TOO_LARGE')
-    return
-  }
-  // RFC 9112 section 3.2: an HTTP/1.1 request without Host, or with two Host lines, is a 400
-  // (HTTP/1.0 may omit it; HTTP/2 has :authority). Node keeps the first of two, which a server
-  // behind or in front of this one may not: they would disagree about the target.
-  if (req.httpVersionMajor === 1 && (req.headers.host === undefined ? req.httpVersionMinor !== 0 : hasTwoHosts(req.rawHeaders))) {
-    rejectUnrouted(req, res, server, observe, 'BAD_REQUEST')
-    return
-  }
-  // HTTP/2 CONNECT reaches here only as RFC 8441 extended CONNECT for a WebSocket; plain tunnels are refused.
-  if (req.method === 'CONNECT' && !isWebSocketConnect(req)) {
-    rejectUnrouted(req, res, server, observe, 'METHOD_NOT_ALLOWED')
-    return
-  }
-  const routeReq = toRouteRequest(req, server.config.encoded_slashes === 'keep')
+  const routeReq = toRouteRequest(req, server.keepEncodedSlashes)
   if (routeReq === undefined) {
     rejectUnrouted(req, res, server, observe, 'BAD_REQUEST')
     return
@@ -314,14 +298,6 @@ function contextFacts(
   return { host: routeReq.host, path: routeReq.path, query: routeReq.query, scheme: schemeOf(req), clientIp, location, bodyLimit, vars }
 }
 
-/**
- * True for a request on a real HTTP/2 stream. Not `httpVersionMajor === 2`: an HTTP/1
- * connection can claim "HTTP/2.0" in its request line, and such a request has no stream.
- */
-function isHttp2(req: IncomingMessage): boolean {
-  return (req as unknown as Partial<Http2ServerRequest>).stream !== undefined
-}
-
 function schemeOf(req: IncomingMessage): 'http' | 'https' {
   return (req.socket as TLSSocket).encrypted ? 'https' : 'http'
 }
@@ -329,27 +305,4 @@ function schemeOf(req: IncomingMessage): 'http' | 'https' {
 /** The body to stream upstream: the request itself, or through a byte counter when chunked and limited. */
 function bodyStream(req: IncomingMessage, contentLength: string | undefined, limit: number): Readable {
   return contentLength === undefined && Number.isFinite(limit) ? req.pipe(new BodyLimit(limit)) : req
-}
-
-/** Whether a raw header list holds more than one Host line. */
-function hasTwoHosts(raw: readonly string[]): boolean {
-  let seen = false
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string
-    if (name.length !== 4 || (name !== 'Host' && name.toLowerCase() !== 'host')) continue
-    if (seen) return true
-    seen = true
-  }
-  return false
-}
-
-/**
- * The size of an HTTP/2 request head as HTTP/1.1 measures it (Node's parser counts the URL and
- * every header name and value, without separators): each field's name and value, pseudo-header
- * fields included, so `:path` counts as the URL does.
- */
-function headBytes(raw: readonly string[]): number {
-  let size = 0
-  for (let i = 0; i < raw.length; i++) size += (raw[i] as string).length
-  return size
 }
