@@ -30,6 +30,12 @@ interface ReceivedSpan {
   attributes: Record<string, string | number | boolean>
   status: number
   service: string
+  /** The instrumentation scope's name. */
+  scope: string
+  /** The span's W3C tracestate, '' when none. */
+  traceState: string
+  /** OTLP span flags: the W3C trace flags in the low byte. */
+  flags: number
   /** Unix nanoseconds, as the OTLP JSON encoding writes them. */
   start: bigint
   end: bigint
@@ -84,6 +90,9 @@ async function startReceiver(): Promise<{ server: Server; url: string; spans: Re
               attributes: attrs(s.attributes),
               status: s.status?.code ?? 0,
               service,
+              scope: ss.scope?.name ?? '',
+              traceState: s.traceState ?? '',
+              flags: s.flags ?? 0,
               start: BigInt(s.startTimeUnixNano),
               end: BigInt(s.endTimeUnixNano),
             })
@@ -200,6 +209,10 @@ describe('tracing', () => {
     assert.equal(server.name, 'GET api')
     assert.equal(server.parentSpanId, parent)
     assert.equal(server.service, 'edge-test')
+    assert.equal(server.scope, 'fleetgate')
+    assert.equal(server.traceState, 'vendor=abc', "the client's tracestate stays on the span")
+    assert.equal(server.flags & 0xff, 1, 'sampled')
+    assert.ok(server.end > server.start, 'the span has a length')
     assert.deepEqual(
       {
         method: server.attributes['http.request.method'],

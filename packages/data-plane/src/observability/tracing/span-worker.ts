@@ -1,23 +1,26 @@
-// The export thread of tracing: the OpenTelemetry SDK (tracer provider, batch span processor, OTLP
-// exporter) runs here, in its own isolate, and turns the span records the request path sends
-// (span-record.ts) into spans. Kept off the main thread because on it, even 1% of requests
+// The export thread of tracing: the OpenTelemetry SDK's batch span processor and OTLP exporter
+// run here, in their own isolate, and take the span records the request path sends
+// (span-record.ts) as finished spans. Kept off the main thread because on it, even 1% of requests
 // sampled slowed every request by several percent (the SDK's code and objects, met rarely,
 // disturbed the proxy's optimised code and caches); here it costs the proxy a postMessage a batch.
 import { parentPort, workerData } from 'node:worker_threads'
 import {
   type Attributes,
-  type Context,
   createTraceState,
   DiagLogLevel,
   diag,
-  ROOT_CONTEXT,
+  type HrTime,
+  type Link,
+  type SpanContext,
+  type SpanKind,
+  type SpanStatus,
   SpanStatusCode,
   TraceFlags,
-  trace,
 } from '@opentelemetry/api'
+import { hrTimeDuration, type InstrumentationScope, millisToHrTime } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
-import { AlwaysOnSampler, BatchSpanProcessor, type IdGenerator, ParentBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace'
+import { defaultResource, type Resource, resourceFromAttributes } from '@opentelemetry/resources'
+import { BatchSpanProcessor, type ReadableSpan, type TimedEvent } from '@opentelemetry/sdk-trace'
 import {
   CLIENT_ATTRIBUTES,
   CLIENT_KIND,
@@ -52,29 +55,70 @@ const warn = (message: string, ...args: unknown[]) => post({ type: 'warn', messa
 const ignore = () => {}
 diag.setLogger({ error: warn, warn, info: ignore, debug: ignore, verbose: ignore }, DiagLogLevel.WARN)
 
-/** The ids were drawn on the request path (the upstream already has them): the SDK takes those. */
-class RecordedIds implements IdGenerator {
-  traceId = ''
-  spanId = ''
-  generateTraceId(): string {
-    return this.traceId
+const resource = defaultResource().merge(resourceFromAttributes({ 'service.name': data.serviceName }))
+const scope: InstrumentationScope = { name: 'fleetgate' }
+const processor = new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: data.url }), scheduledDelayMillis: EXPORT_DELAY_MS })
+
+const NO_LINKS: Link[] = []
+const NO_EVENTS: TimedEvent[] = []
+const OK: SpanStatus = { code: SpanStatusCode.UNSET }
+const FAILED: SpanStatus = { code: SpanStatusCode.ERROR }
+
+/**
+ * A finished span as the SDK's span processor and OTLP exporter read it, made straight from a
+ * record. The request path already drew the sampling decision and the ids, and its attribute
+ * values are strings and numbers: the SDK's tracer would only check them again (its sampler and
+ * attribute checks were half of this thread's work a span at 1 % sampling).
+ */
+class RecordedSpan implements ReadableSpan {
+  readonly kind: SpanKind
+  readonly name: string
+  readonly attributes: Attributes
+  readonly startTime: HrTime
+  readonly endTime: HrTime
+  readonly duration: HrTime
+  readonly status: SpanStatus
+  readonly parentSpanContext: SpanContext | undefined
+  readonly #context: SpanContext
+  readonly ended = true
+  readonly links = NO_LINKS
+  readonly events = NO_EVENTS
+  readonly resource: Resource = resource
+  readonly instrumentationScope = scope
+  readonly droppedAttributesCount = 0
+  readonly droppedEventsCount = 0
+  readonly droppedLinksCount = 0
+
+  constructor(batch: readonly SpanValue[], at: number, kind: SpanKind, attributes: Attributes) {
+    this.kind = kind
+    this.name = batch[at + NAME] as string
+    this.attributes = attributes
+    const startTime = millisToHrTime(batch[at + START_MS] as number)
+    const endTime = millisToHrTime(batch[at + END_MS] as number)
+    const duration = hrTimeDuration(startTime, endTime)
+    // As the SDK's own spans: an end before the start (a clock step) is a span of no length.
+    const backwards = duration[0] < 0
+    this.startTime = startTime
+    this.endTime = backwards ? startTime : endTime
+    this.duration = backwards ? [0, 0] : duration
+    this.status = batch[at + ERROR] === true ? FAILED : OK
+    const traceId = batch[at + TRACE_ID] as string
+    const serialized = batch[at + TRACE_STATE] as string
+    const traceState = serialized === '' ? undefined : createTraceState(serialized)
+    this.#context = { traceId, spanId: batch[at + SPAN_ID] as string, traceFlags: TraceFlags.SAMPLED, traceState }
+    const parentSpanId = batch[at + PARENT_SPAN_ID] as string
+    this.parentSpanContext =
+      parentSpanId === ''
+        ? undefined
+        : { traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED, isRemote: batch[at + PARENT_REMOTE] === true, traceState }
   }
-  generateSpanId(): string {
-    return this.spanId
+
+  spanContext(): SpanContext {
+    return this.#context
   }
 }
 
-const ids = new RecordedIds()
-const provider = new TracerProvider({
-  resource: defaultResource().merge(resourceFromAttributes({ 'service.name': data.serviceName })),
-  // Every record is of a sampled trace: the request path drew the ratio or followed the client.
-  sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-  idGenerator: ids,
-  spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: data.url }), scheduledDelayMillis: EXPORT_DELAY_MS })],
-})
-const tracer = provider.getTracer('fleetgate')
-
-/** Makes and ends the span whose values start at `at` in `batch`; returns where the next one starts. */
+/** Hands the span whose values start at `at` in `batch` to the processor; returns where the next one starts. */
 function record(batch: readonly SpanValue[], at: number): number {
   const kind = batch[at + KIND]
   const names = kind === SERVER_KIND ? SERVER_ATTRIBUTES : kind === CLIENT_KIND ? CLIENT_ATTRIBUTES : undefined
@@ -84,25 +128,7 @@ function record(batch: readonly SpanValue[], at: number): number {
     const value = batch[at + SPAN_HEAD + i]
     if (value !== undefined) attributes[names[i] as string] = value
   }
-  const traceId = batch[at + TRACE_ID] as string
-  const parentSpanId = batch[at + PARENT_SPAN_ID] as string
-  const traceState = batch[at + TRACE_STATE] as string
-  ids.traceId = traceId
-  ids.spanId = batch[at + SPAN_ID] as string
-  let parent: Context = ROOT_CONTEXT
-  if (parentSpanId !== '') {
-    parent = trace.setSpanContext(ROOT_CONTEXT, {
-      traceId,
-      spanId: parentSpanId,
-      traceFlags: TraceFlags.SAMPLED,
-      isRemote: batch[at + PARENT_REMOTE] === true,
-      traceState: traceState === '' ? undefined : createTraceState(traceState),
-    })
-  }
-  const options = { kind: kind as number, startTime: batch[at + START_MS] as number, attributes }
-  const span = tracer.startSpan(batch[at + NAME] as string, options, parent)
-  if (batch[at + ERROR] === true) span.setStatus({ code: SpanStatusCode.ERROR })
-  span.end(batch[at + END_MS] as number)
+  processor.onEnd(new RecordedSpan(batch, at, kind as SpanKind, attributes))
   return at + SPAN_HEAD + names.length
 }
 
@@ -117,7 +143,7 @@ port.on('message', (message: ToSpanWorker) => {
     }
     return
   }
-  provider.shutdown().then(
+  processor.shutdown().then(
     () => post({ type: 'shut' }),
     (err: unknown) => {
       warn('flush at shutdown failed', err)
