@@ -1,4 +1,5 @@
 import { didYouMean } from './did-you-mean.ts'
+import { sourceNameProblem } from './header-field.ts'
 
 /** A balancing algorithm as parsed from `upstreams.NAME.algorithm`. */
 export type Algorithm =
@@ -16,6 +17,8 @@ export function parseAlgorithm(text: string): Algorithm {
   const m = /^hash:(header|cookie|query):(.+)$/.exec(text)
   if (m) {
     const source = m[1] as 'header' | 'cookie' | 'query'
+    const problem = sourceNameProblem(source, m[2] as string)
+    if (problem !== undefined) throw new Error(problem)
     return { kind: 'hash', source, name: source === 'header' ? (m[2] as string).toLowerCase() : (m[2] as string) }
   }
   throw new Error(`unknown algorithm "${text}"${didYouMean(text, SIMPLE)} (use ${ALGORITHM_FORMS.join(', ')})`)

@@ -13,13 +13,25 @@ export const HEADER_NAME_PATTERN = `^${TOKEN_CHARS}+$`
 export const OPTIONAL_HEADER_NAME_PATTERN = `^${TOKEN_CHARS}*$`
 /** JSON Schema pattern of a header field value (RFC 9110), "" included. */
 export const FIELD_VALUE_PATTERN = `^(${FIELD_VALUE})?$`
+// RFC 6265 §4.1.1: a cookie name is an RFC 2616 token, the same characters as a header name.
+// The patterns are spelt differently only so that their error messages can name a cookie.
+/** JSON Schema pattern of a cookie name (an RFC 6265 token). */
+export const COOKIE_NAME_PATTERN = `^(?:${TOKEN_CHARS})+$`
+/** JSON Schema pattern of a cookie name or "" (where "" turns the cookie off). */
+export const OPTIONAL_COOKIE_NAME_PATTERN = `^(?:${TOKEN_CHARS})*$`
 
 const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN)
 const FIELD_VALUE_RE = new RegExp(FIELD_VALUE_PATTERN)
+const COOKIE_NAME = new RegExp(COOKIE_NAME_PATTERN)
 
 /** True when `text` can be sent as a header name. */
 export function isHeaderName(text: string): boolean {
   return HEADER_NAME.test(text)
+}
+
+/** True when `text` can name a cookie. */
+export function isCookieName(text: string): boolean {
+  return COOKIE_NAME.test(text)
 }
 
 /** True when `text` can be sent as a header value as it is. */
@@ -38,12 +50,22 @@ export const HeaderName = (options: StringOptions & { optional?: boolean } = {})
   return Type.String({ ...rest, pattern: optional === true ? OPTIONAL_HEADER_NAME_PATTERN : HEADER_NAME_PATTERN })
 }
 
+/** A key naming a cookie: an RFC 6265 token. With `optional`, "" is accepted too (cookie off). */
+export const CookieName = (options: StringOptions & { optional?: boolean } = {}) => {
+  const { optional, ...rest } = options
+  return Type.String({ ...rest, pattern: optional === true ? OPTIONAL_COOKIE_NAME_PATTERN : COOKIE_NAME_PATTERN })
+}
+
 /** A key whose value is sent as an HTTP header value: no control characters, no surrounding spaces, Latin-1 only. */
 export const FieldValue = (options: StringOptions = {}) => Type.String({ ...options, pattern: FIELD_VALUE_PATTERN })
 
+const TOKEN_RULE = "letters, digits and !#$%&'*+-.^_`|~ only"
+
 const PATTERN_MESSAGES: Record<string, string> = {
-  [HEADER_NAME_PATTERN]: "must be a header name: letters, digits and !#$%&'*+-.^_`|~ only",
-  [OPTIONAL_HEADER_NAME_PATTERN]: 'must be a header name (letters, digits and !#$%&\'*+-.^_`|~ only) or "" for none',
+  [HEADER_NAME_PATTERN]: `must be a header name: ${TOKEN_RULE}`,
+  [OPTIONAL_HEADER_NAME_PATTERN]: `must be a header name (${TOKEN_RULE}) or "" for none`,
+  [COOKIE_NAME_PATTERN]: `must be a cookie name: ${TOKEN_RULE}`,
+  [OPTIONAL_COOKIE_NAME_PATTERN]: `must be a cookie name (${TOKEN_RULE}) or "" for none`,
   [FIELD_VALUE_PATTERN]:
     'must be a valid header value: no control characters (CR, LF, NUL...), no leading or trailing spaces, Latin-1 characters only',
 }
@@ -66,4 +88,21 @@ export function checkHeaderList(list: readonly string[], key: string, push: (key
     else if (!isFieldValue(spec.slice(colon + 1).trim()))
       push(`${key}.${i}`, `invalid header value in ${JSON.stringify(spec)}: ${PATTERN_MESSAGES[FIELD_VALUE_PATTERN]}`)
   })
+}
+
+/** Reports each entry of a list of header names (a location's headers_remove) that is not one; names are trimmed, as when compiled. */
+export function checkHeaderNames(list: readonly string[], key: string, push: (key: string, message: string) => void): void {
+  list.forEach((name, i) => {
+    if (!isHeaderName(name.trim())) push(`${key}.${i}`, `${PATTERN_MESSAGES[HEADER_NAME_PATTERN]}, got ${JSON.stringify(name)}`)
+  })
+}
+
+/**
+ * Why NAME of a "header:NAME" or "cookie:NAME" request source (a limit key, a hash algorithm)
+ * can never be found in a request, or undefined when it can. Query parameter names are free.
+ */
+export function sourceNameProblem(source: string, name: string): string | undefined {
+  if (source === 'header' && !isHeaderName(name)) return `invalid header name ${JSON.stringify(name)}: ${TOKEN_RULE}`
+  if (source === 'cookie' && !isCookieName(name)) return `invalid cookie name ${JSON.stringify(name)}: ${TOKEN_RULE}`
+  return undefined
 }

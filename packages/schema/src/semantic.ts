@@ -4,6 +4,7 @@ import { parseCidrList } from './cidr.ts'
 import type { Config } from './config.ts'
 import { didYouMean } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
+import { checkHeaderList, checkHeaderNames } from './header-field.ts'
 import { parseHealthCheck } from './health-check.ts'
 import { parseHostPattern, parseNameValue, parsePathPattern, parseRewrite } from './matchers.ts'
 import type { LocationConfig } from './sections/location.ts'
@@ -108,17 +109,17 @@ const checkLocations =
       loc.methods.forEach((m, i) => {
         if (!/^[A-Z]+$/.test(m)) push(`${at}.methods.${i}`, `invalid method "${m}" (use upper case, for example "GET")`)
       })
-      const lists = ['match_headers', 'match_query', 'headers_add', 'headers_set', 'response_headers_add', 'response_headers_set'] as const
-      for (const key of lists) {
+      for (const key of ['match_headers', 'match_query'] as const) {
         loc[key].forEach((spec, i) => {
           attempt(push, `${at}.${key}.${i}`, () => parseNameValue(spec, key !== 'match_query'))
         })
       }
+      const under = (key: string, message: string) => push(`${at}.${key}`, message)
       for (const key of ['headers_add', 'headers_set', 'response_headers_add', 'response_headers_set'] as const) {
-        loc[key].forEach((spec, i) => {
-          if (!spec.includes(':')) push(`${at}.${key}.${i}`, `expected "Name:value", got "${spec}"`)
-        })
+        checkHeaderList(loc[key], key, under)
       }
+      checkHeaderNames(loc.headers_remove, 'headers_remove', under)
+      checkHeaderNames(loc.response_headers_remove, 'response_headers_remove', under)
       checkPluginRefs(config, loc.plugins, `${at}.plugins`, push)
     }
   }

@@ -29,6 +29,7 @@ const PASSWORD = `sha256$${'0'.repeat(64)}`
 const SECRET_32 = 'k'.repeat(32)
 const HEADER_NAME = /must be a header name/
 const FIELD_VALUE = /must be a valid header value/
+const COOKIE_NAME = /must be a cookie name/
 
 describe('plugin schemas', () => {
   const refused: Array<[string, string, string, RegExp]> = [
@@ -128,6 +129,18 @@ describe('plugin schemas', () => {
       'claims_to_headers.sub',
       HEADER_NAME,
     ],
+    ['a jwt cookie with a space', `type = "jwt"\nsecret = "${SECRET_32}"\ncookie = "my token"`, 'cookie', COOKIE_NAME],
+    ['a jwt cookie with "="', `type = "jwt"\nsecret = "${SECRET_32}"\ncookie = "a=b"`, 'cookie', COOKIE_NAME],
+    ['a jwt cookie with ";"', `type = "jwt"\nsecret = "${SECRET_32}"\ncookie = "a;b"`, 'cookie', COOKIE_NAME],
+    [
+      'a limit key naming a header with a space',
+      'type = "limit"\nrate = 1\nkey = "header:X Api Key"',
+      'key',
+      /^invalid header name "X Api Key"/,
+    ],
+    ['a limit key naming a header with a colon', 'type = "limit"\nrate = 1\nkey = "header:x:y"', 'key', /^invalid header name "x:y"/],
+    ['a limit key naming a cookie with "="', 'type = "limit"\nrate = 1\nkey = "cookie:a=b"', 'key', /^invalid cookie name "a=b"/],
+    ['a limit key with an empty name', 'type = "limit"\nrate = 1\nkey = "header:"', 'key', /^must match pattern/],
     ['a jwt realm with CR LF', `type = "jwt"\nsecret = "${SECRET_32}"\nrealm = "a\\r\\nb"`, 'realm', FIELD_VALUE],
     [
       'a one-byte jwt secret',
@@ -204,6 +217,9 @@ describe('plugin schemas', () => {
       `type = "jwt"\nsecret = "${Buffer.alloc(64, 1).toString('base64url')}"\nsecret_encoding = "base64"\nalgorithm = "HS512"`,
     ],
     ['a jwt public key with no secret', 'type = "jwt"\npublic_key = "/keys/rsa.pem"\nclaims_to_headers = { sub = "X-User" }'],
+    ['a limit key naming a header', 'type = "limit"\nrate = 1\nkey = "header:X-Api-Key"'],
+    ['a limit key naming a cookie', 'type = "limit"\nrate = 1\nkey = "cookie:session_id"'],
+    ['a limit key naming a query parameter with a space', 'type = "limit"\nrate = 1\nkey = "query:a b"'],
     ['a cache entry as large as the cache', 'type = "cache"\nmax_size = "1mb"\nmax_entry_size = 1048576'],
     ['response_headers edits', 'type = "response_headers"\nadd = ["X-A: 1"]\nset = ["Server:fleetgate"]\nremove = ["X-Powered-By"]'],
     ['security_headers with a policy left out', 'type = "security_headers"\nhsts = ""\nframe_options = "DENY"'],

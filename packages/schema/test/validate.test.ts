@@ -29,6 +29,17 @@ describe('validateConfig', () => {
     assert.deepEqual(result.config.locations.api?.methods, [])
   })
 
+  test('accepts header edits and hash algorithms naming valid headers and cookies', () => {
+    const toml = base
+      .replace('[locations.api]', 'algorithm = "hash:cookie:session_id"\n[locations.api]')
+      .replace(
+        'path = "/api"',
+        'path = "/api"\nheaders_remove = ["Cookie", "X-Internal"]\nresponse_headers_remove = ["Server"]\nheaders_set = ["X-A: 1"]',
+      )
+    const result = loadConfigText(`${toml}\n[upstreams.web]\naddrs = ["127.0.0.1:8003"]\nalgorithm = "hash:header:X-User"`)
+    assert.ok(result.ok, result.ok ? '' : formatConfigErrors(result.errors))
+  })
+
   const cases: Array<[string, string, RegExp]> = [
     [
       'unknown key with a suggestion',
@@ -60,6 +71,31 @@ describe('validateConfig', () => {
       'bad algorithm',
       base.replace('[locations.api]', 'algorithm = "least_con"\n[locations.api]'),
       /^upstreams\.api\.algorithm: unknown algorithm "least_con" \(did you mean "least_conn"\?\)/,
+    ],
+    [
+      'a headers_remove entry that is no header name',
+      base.replace('path = "/api"', 'path = "/api"\nheaders_remove = ["X-Ok", "X Secret"]'),
+      /^locations\.api\.headers_remove\.1: must be a header name: .*, got "X Secret"$/,
+    ],
+    [
+      'a response_headers_remove entry with CR LF',
+      base.replace('path = "/api"', 'path = "/api"\nresponse_headers_remove = ["X-A\\r\\nX-B"]'),
+      /^locations\.api\.response_headers_remove\.0: must be a header name/,
+    ],
+    [
+      'a headers_set value with CR LF',
+      base.replace('path = "/api"', 'path = "/api"\nheaders_set = ["X-A:1\\r\\nX-B: 2"]'),
+      /^locations\.api\.headers_set\.0: invalid header value in/,
+    ],
+    [
+      'a hash:header algorithm naming no header',
+      base.replace('[locations.api]', 'algorithm = "hash:header:X User"\n[locations.api]'),
+      /^upstreams\.api\.algorithm: invalid header name "X User"/,
+    ],
+    [
+      'a hash:cookie algorithm naming no cookie',
+      base.replace('[locations.api]', 'algorithm = "hash:cookie:a;b"\n[locations.api]'),
+      /^upstreams\.api\.algorithm: invalid cookie name "a;b"/,
     ],
     ['bad regex path', base.replace('path = "/api"', 'path = "~(["'), /^locations\.api\.path: invalid regex/],
     ['bad enum', `${base}\n[basic]\nlog_level = "loud"`, /^basic\.log_level: must be one of/],

@@ -121,6 +121,21 @@ test('a broken file is rejected, reported in /status, and the old config keeps s
   assert.equal((await gateway.status()).lastError, null)
 })
 
+test('a headers_remove entry that is no header name is rejected on reload, and the old config keeps serving', async () => {
+  const good = configFor({ variant: 'v1', extra: { name: 'added', path: '/added' } })
+  await gateway.writeConfig(good.replace('path = "/load"', 'path = "/load"\nheaders_remove = ["X Secret"]'))
+  await waitFor(
+    'lastError naming headers_remove',
+    async () => /locations\.load\.headers_remove\.0: must be a header name/.test(String((await gateway.status()).lastError)),
+    5000,
+  )
+  assert.equal((await gateway.status()).generation, generation)
+  assert.equal(JSON.parse((await get('/load')).text).headers['x-variant'], 'v1')
+  await gateway.writeConfig(good)
+  await waitFor('lastError cleared by the reverted file', async () => (await gateway.status()).lastError === null, 5000)
+  assert.equal((await gateway.status()).generation, generation)
+})
+
 test('SIGHUP reloads a change the file watcher cannot see', async () => {
   // The config path becomes a symlink to a file whose name the watcher ignores; that file is
   // then rewritten in place with the same size and mtime, so only SIGHUP can reveal the change.

@@ -51,6 +51,17 @@ describe('admin API /{kind}/{name} and /{section}', () => {
     )
   })
 
+  test('PUT of a location removing a header that is no header name is a 400, and nothing is published', async () => {
+    const before = await api.json('GET', '/api/v1/publish')
+    const body = { upstream: 'api', path: '/api', headers_remove: ['X Secret'] }
+    const res = await api.json('PUT', '/api/v1/locations/api', { body })
+    assert.equal(res.status, 400, JSON.stringify(res.body))
+    assert.equal(res.body.errors[0].path, 'locations.api.headers_remove.0')
+    assert.match(res.body.errors[0].message, /must be a header name/)
+    assert.equal((await api.json('GET', '/api/v1/publish')).body.generation, before.body.generation)
+    assert.deepEqual((await api.json('GET', '/api/v1/locations/api')).body, { upstream: 'api', path: '/api' })
+  })
+
   test('PUT with a stale If-Match is refused with 412', async () => {
     const etag = (await api.call('GET', '/api/v1/upstreams/api')).headers.get('etag')!
     assert.equal(

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
-import { FieldValue, HeaderName } from '../header-field.ts'
+import { CookieName, FieldValue, HeaderName } from '../header-field.ts'
 import { Duration, StringEnum } from '../schema-types.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
@@ -59,7 +59,7 @@ export const JwtSchema = registerPluginSchema(
         description: 'header carrying the token, "Bearer " prefix optional ("" to not read headers)',
       }),
       query: Type.String({ default: '', description: 'query parameter carrying the token ("" for none)' }),
-      cookie: Type.String({ default: '', description: 'cookie carrying the token ("" for none)' }),
+      cookie: CookieName({ optional: true, default: '', description: 'cookie carrying the token ("" for none)' }),
       issuer: Type.Optional(Type.String({ minLength: 1, description: 'required "iss"' })),
       audience: Type.Optional(Type.String({ minLength: 1, description: 'required in "aud"' })),
       required_claims: Type.Array(Type.String({ minLength: 1 }), { default: ['exp'], description: 'claims a token must carry' }),

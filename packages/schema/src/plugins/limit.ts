@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox'
 import { Type } from '@sinclair/typebox'
+import { sourceNameProblem } from '../header-field.ts'
 import { pluginObject } from './plugin-object.ts'
 import { registerPluginSchema } from './registry.ts'
 
@@ -22,6 +23,12 @@ export const LimitSchema = registerPluginSchema(
     },
     'limits requests per second and in flight per client key (429)',
   ),
+  (config, push) => {
+    // A name no request can carry would put every client in the one bucket of the key "".
+    const colon = config.key.indexOf(':')
+    const problem = colon < 0 ? undefined : sourceNameProblem(config.key.slice(0, colon), config.key.slice(colon + 1))
+    if (problem !== undefined) push('key', problem)
+  },
 )
 
 export type LimitConfig = Static<typeof LimitSchema>
