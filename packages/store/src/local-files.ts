@@ -26,6 +26,8 @@ export interface LoadedFolder {
 
 /** A brand-new store starts at revision 1, as a new etcd cluster does. */
 const FIRST_REVISION = 1
+/** Key files written (and synced) at once in a commit: enough to keep the thread pool and the disk busy. */
+const WRITE_CONCURRENCY = 16
 const openFolders = new Set<string>()
 
 /**
@@ -34,8 +36,11 @@ const openFolders = new Set<string>()
  *   `[A-Za-z0-9_.-]`, and a leading dot); directories get `.d` and files `.kv`, so `a` and `a/b` never
  *   collide. A file is a JSON header line `{"c","m","l"}` followed by the raw value.
  * - `revision`: the store revision after the last commit.
- * - `journal`: a commit being applied. It is written (temp + fsync + rename) before any key file changes
- *   and removed after, so a crash mid-commit is finished on the next open: multi-key txns stay atomic.
+ * - `journal`: a commit being applied, values included. It is written (temp + fsync + rename + fsync of
+ *   the folder) before any key file changes and removed only once every key file is synced, so a crash
+ *   mid-commit is finished on the next open: multi-key txns stay atomic. Because of that replay, key
+ *   files are written in place, several at a time, instead of one temp + fsync + rename after another
+ *   (5,000 keys took 6-9 s that way).
  * - `owner.pid`: the owning process; one process owns the folder.
  */
 export class LocalFiles {
@@ -66,6 +71,7 @@ export class LocalFiles {
   async commit(revision: number, changes: Change[]): Promise<void> {
     const journal = JSON.stringify({ revision, changes: changes.map(toJournalChange) })
     await this.#writeAtomic(join(this.#dir, 'journal'), Buffer.from(journal))
+    await syncDir(this.#dir)
     await this.#apply(revision, changes)
     await unlink(join(this.#dir, 'journal'))
   }
@@ -86,14 +92,21 @@ export class LocalFiles {
     return { entries, revision }
   }
 
+  /**
+   * Writes the key files of a commit whose journal is durable. Deletes go first (they may prune a
+   * directory a put of the same commit needs again), then the puts, {@link WRITE_CONCURRENCY} at a time.
+   */
   async #apply(revision: number, changes: Change[]): Promise<void> {
     const touched = new Set<string>()
+    const puts: Array<{ path: string; data: Buffer }> = []
     for (const change of changes) {
       const path = keyPath(this.#dir, change.key)
       touched.add(dirname(path))
-      if (change.next) await this.#writeAtomic(path, encodeEntry(change.next))
+      if (change.next) puts.push({ path, data: encodeEntry(change.next) })
       else await this.#remove(path)
     }
+    for (const dir of new Set(puts.map((p) => dirname(p.path)))) await mkdir(dir, { recursive: true })
+    await inParallel(puts, WRITE_CONCURRENCY, (put) => writeFileSynced(put.path, put.data))
     for (const dir of touched) await syncDir(dir).catch(() => {})
     await this.#writeAtomic(join(this.#dir, 'revision'), Buffer.from(String(revision)))
   }
@@ -153,7 +166,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function writeFileSynced(path: string, text: string): Promise<void> {
+async function writeFileSynced(path: string, text: string | Buffer): Promise<void> {
   const fh = await open(path, 'w', 0o600)
   try {
     await fh.writeFile(text)
@@ -161,6 +174,20 @@ async function writeFileSynced(path: string, text: string): Promise<void> {
   } finally {
     await fh.close()
   }
+}
+
+/** Runs `work` on every item, at most `limit` at a time; rejects with the first failure once all have settled. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  const failures: unknown[] = []
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await work(item).catch((err: unknown) => void failures.push(err))
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failures.length > 0) throw failures[0]
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -95,6 +95,26 @@ describe('local store', () => {
     }
   })
 
+  test('keeps every key of a full txn, and a folder emptied and refilled in one txn, across a reopen', async () => {
+    const dir = freshDir()
+    const first = await createLocalStore({ dir })
+    await first.put('solo/old', 'x')
+    const puts = Array.from({ length: 126 }, (_, i) => ({ type: 'put' as const, key: `many/${i}`, value: `v${i}` }))
+    const success = [{ type: 'delete' as const, key: 'solo/old' }, { type: 'put' as const, key: 'solo/new', value: 'y' }, ...puts]
+    assert.equal((await first.txn({ compares: [], success })).succeeded, true)
+    await first.close()
+    const second = await createLocalStore({ dir })
+    try {
+      const all = await second.getPrefix('')
+      assert.deepEqual(
+        all.kvs.map((kv) => `${kv.key}=${kv.value}`).sort(),
+        ['solo/new=y', ...puts.map((p) => `${p.key}=${p.value}`)].sort(),
+      )
+    } finally {
+      await second.close()
+    }
+  })
+
   test('finishes a commit that was interrupted after its journal was written', async () => {
     const dir = freshDir()
     const first = await createLocalStore({ dir })
