@@ -2,7 +2,7 @@ import { parseBackendAddr, parseListenAddr } from './addr.ts'
 import { parseAlgorithm } from './algorithm.ts'
 import { parseCidrList } from './cidr.ts'
 import type { Config } from './config.ts'
-import { didYouMean } from './did-you-mean.ts'
+import { createSuggester } from './did-you-mean.ts'
 import type { ConfigError } from './errors.ts'
 import { checkHeaderList, checkHeaderNames } from './header-field.ts'
 import { parseHealthCheck } from './health-check.ts'
@@ -25,11 +25,29 @@ export function checkSemantics(config: Config): ConfigError[] {
 /** The semantic checks one by one (section by section), for callers that run them as steps. */
 export function semanticChecks(config: Config): Check[] {
   const locations = Object.entries(config.locations)
+  const suggest = createSuggesters(config)
   const locationChecks: Check[] = []
   for (let at = 0; at < locations.length; at += LOCATIONS_PER_CHECK) {
-    locationChecks.push(checkLocations(config, locations.slice(at, at + LOCATIONS_PER_CHECK)))
+    locationChecks.push(checkLocations(config, locations.slice(at, at + LOCATIONS_PER_CHECK), suggest))
   }
-  return [checkBasic(config), checkUpstreams(config), ...locationChecks, checkServers(config), checkCertificates(config)]
+  return [checkBasic(config), checkUpstreams(config), ...locationChecks, checkServers(config, suggest), checkCertificates(config)]
+}
+
+/** "Did you mean" hints for unknown references, one per kind, shared by every check of one run (one budget each). */
+interface Suggesters {
+  upstream: (word: string) => string
+  location: (word: string) => string
+  plugin: (word: string) => string
+  certificate: (word: string) => string
+}
+
+function createSuggesters(config: Config): Suggesters {
+  return {
+    upstream: createSuggester(() => Object.keys(config.upstreams)),
+    location: createSuggester(() => Object.keys(config.locations)),
+    plugin: createSuggester(() => Object.keys(config.plugins)),
+    certificate: createSuggester(() => Object.keys(config.certificates)),
+  }
 }
 
 const checkCertificates =
@@ -92,13 +110,12 @@ const checkUpstreams =
   }
 
 const checkLocations =
-  (config: Config, entries: Array<[string, LocationConfig]>): Check =>
+  (config: Config, entries: Array<[string, LocationConfig]>, suggest: Suggesters): Check =>
   (push) => {
-    const upstreams = Object.keys(config.upstreams)
     for (const [name, loc] of entries) {
       const at = `locations.${name}`
       if (loc.upstream !== undefined && !Object.hasOwn(config.upstreams, loc.upstream)) {
-        push(`${at}.upstream`, `unknown upstream "${loc.upstream}"${didYouMean(loc.upstream, upstreams)}`)
+        push(`${at}.upstream`, `unknown upstream "${loc.upstream}"${suggest.upstream(loc.upstream)}`)
       }
       const hosts = loc.host === undefined ? [] : [loc.host].flat()
       hosts.forEach((h, i) => {
@@ -120,14 +137,13 @@ const checkLocations =
       }
       checkHeaderNames(loc.headers_remove, 'headers_remove', under)
       checkHeaderNames(loc.response_headers_remove, 'response_headers_remove', under)
-      checkPluginRefs(config, loc.plugins, `${at}.plugins`, push)
+      checkPluginRefs(config, loc.plugins, `${at}.plugins`, push, suggest.plugin)
     }
   }
 
 const checkServers =
-  (config: Config): Check =>
+  (config: Config, suggest: Suggesters): Check =>
   (push) => {
-    const locations = Object.keys(config.locations)
     const addrs = new Map<string, string>()
     for (const [name, server] of Object.entries(config.servers)) {
       const at = `servers.${name}`
@@ -139,9 +155,9 @@ const checkServers =
         addrs.set(key, name)
       })
       server.locations.forEach((loc, i) => {
-        if (!Object.hasOwn(config.locations, loc)) push(`${at}.locations.${i}`, `unknown location "${loc}"${didYouMean(loc, locations)}`)
+        if (!Object.hasOwn(config.locations, loc)) push(`${at}.locations.${i}`, `unknown location "${loc}"${suggest.location(loc)}`)
       })
-      checkPluginRefs(config, server.plugins, `${at}.plugins`, push)
+      checkPluginRefs(config, server.plugins, `${at}.plugins`, push, suggest.plugin)
       if ((server.tls_cert === undefined) !== (server.tls_key === undefined)) {
         push(`${at}.${server.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
       }
@@ -156,7 +172,7 @@ const checkServers =
       }
       server.certificates.forEach((cert, i) => {
         if (!Object.hasOwn(config.certificates, cert)) {
-          push(`${at}.certificates.${i}`, `unknown certificate "${cert}"${didYouMean(cert, Object.keys(config.certificates))}`)
+          push(`${at}.certificates.${i}`, `unknown certificate "${cert}"${suggest.certificate(cert)}`)
         }
       })
     }
@@ -176,9 +192,14 @@ function tlsOnlyKeysSet(server: ServerConfig): string[] {
   return keys
 }
 
-function checkPluginRefs(config: Config, refs: readonly string[], at: string, push: (p: string, m: string) => void) {
-  const names = Object.keys(config.plugins)
+function checkPluginRefs(
+  config: Config,
+  refs: readonly string[],
+  at: string,
+  push: (p: string, m: string) => void,
+  suggest: (word: string) => string,
+) {
   refs.forEach((ref, i) => {
-    if (!Object.hasOwn(config.plugins, ref)) push(`${at}.${i}`, `unknown plugin "${ref}"${didYouMean(ref, names)}`)
+    if (!Object.hasOwn(config.plugins, ref)) push(`${at}.${i}`, `unknown plugin "${ref}"${suggest(ref)}`)
   })
 }
