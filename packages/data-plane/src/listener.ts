@@ -70,7 +70,11 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   // preceded by a 400. It ends the connection once it is sent; nothing more is read.
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
   if (pending != null) {
-    pending.shouldKeepAlive = false
+    // The client closed its side in the middle of that request's body: the body can never be
+    // whole, so the connection goes as on a reset and the request is recorded as CLIENT_CLOSED
+    // (kept, it would wait for the rest until request_timeout).
+    if (err.code === 'HPE_INVALID_EOF_STATE' && pending.req?.complete === false) socket.destroy()
+    else pending.shouldKeepAlive = false
     return
   }
   const code = CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'

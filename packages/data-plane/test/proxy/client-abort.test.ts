@@ -1,10 +1,15 @@
 // How a request the client abandoned is recorded, through a real gateway process with a slow
 // backend: 499 and CLIENT_CLOSED (nginx's convention) in the access log and the metrics when no
-// head went out, the head's status with CLIENT_CLOSED when the body was cut. And the gateway's
-// own error answers (404 NO_ROUTE, 400 for `GET *`) logged with their real body size.
+// head went out, the head's status with CLIENT_CLOSED when the body was cut, and 499 for an
+// upload abandoned mid-body (HTTP/1.1 FIN or RST, HTTP/2 stream reset), never held against the
+// backend. And the gateway's own error answers (404 NO_ROUTE, 400 for `GET *`) logged with
+// their real body size.
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { connect as connectH2, constants as h2 } from 'node:http2'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
@@ -22,6 +27,10 @@ before(async () => {
   backend = await startBackend('slow', (req, res) => {
     if (req.url === '/slow') {
       pending.add(setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('late'), 1500))
+      return
+    }
+    if (req.url?.startsWith('/upload')) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('stored')
       return
     }
     // /cut: the head goes out at once, the body never ends.
@@ -43,9 +52,24 @@ path = "/"
 upstream = "slow"
 path = "/api/"
 
+# One failure held against the only backend would eject it: the next upload would get a 503.
+[upstreams.uploads]
+addrs = ["${backend.addr}"]
+circuit_break_failures = 1
+
+[locations.buffered]
+upstream = "uploads"
+path = "/upload/buffered"
+buffer_request = true
+
+[locations.streamed]
+upstream = "uploads"
+path = "/upload/streamed"
+
 [servers.main]
 addr = "127.0.0.1:${port}"
-locations = ["slow"]
+locations = ["slow", "buffered", "streamed"]
+h2c = true
 access_log = "json"
 access_log_path = ${JSON.stringify(join(dir, 'json.log'))}
 
@@ -85,6 +109,7 @@ async function metric(line: RegExp): Promise<number> {
 }
 
 const clientClosedErrors = /^fleetgate_http_errors_total\{.*code="CLIENT_CLOSED".*\} /
+const badRequestErrors = /^fleetgate_http_errors_total\{.*code="BAD_REQUEST".*\} /
 const slow4xx = /^fleetgate_http_requests_total\{.*server="main".*status_class="4xx".*\} /
 const slow2xx = /^fleetgate_http_requests_total\{.*server="main".*status_class="2xx".*\} /
 
@@ -123,4 +148,70 @@ test('logs the body size of the gateway error answers in the combined format', a
     [400, star.body.length],
   ])
   assert.ok(notFound.body.length > 0)
+})
+
+/** The access log entry of the request to `path` (the log is written asynchronously). */
+async function logEntryOf(path: string): Promise<{ path: string; status: number; error: string | null }> {
+  const file = join(dir, 'json.log')
+  let found: string | undefined
+  await waitFor(
+    `a line for ${path} in ${file}`,
+    () => {
+      const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
+      found = lines.find((l) => (JSON.parse(l) as { path: string }).path === path)
+      return found !== undefined
+    },
+    5_000,
+  )
+  return JSON.parse(found as string)
+}
+
+/**
+ * Sends a request head announcing 1000 body bytes and 100 of them, then closes the socket: a
+ * FIN (a client that shut down) or a RST (a client killed, or closing with unread data).
+ */
+async function abandonUpload(path: string, close: 'fin' | 'reset'): Promise<void> {
+  const socket = connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: example.test\r\nContent-Length: 1000\r\n\r\n${'x'.repeat(100)}`)
+  await sleep(200)
+  if (close === 'fin') socket.destroy()
+  else socket.resetAndDestroy()
+}
+
+for (const [mode, close] of [
+  ['buffered', 'fin'],
+  ['buffered', 'reset'],
+  ['streamed', 'fin'],
+  ['streamed', 'reset'],
+] as const) {
+  test(`records 499 CLIENT_CLOSED for an upload abandoned mid-body (${mode}, ${close}), not held against the backend`, async () => {
+    const upload4xx = new RegExp(`^fleetgate_http_requests_total\\{.*location="${mode}".*status_class="4xx".*\\} `)
+    const before4xx = await metric(upload4xx)
+    const beforeClosed = await metric(clientClosedErrors)
+    const beforeBad = await metric(badRequestErrors)
+    const path = `/upload/${mode}/${close}`
+    await abandonUpload(path, close)
+    const entry = await logEntryOf(path)
+    assert.deepEqual([entry.status, entry.error], [499, 'CLIENT_CLOSED'])
+    assert.equal(await metric(upload4xx), before4xx + 1)
+    assert.equal(await metric(clientClosedErrors), beforeClosed + 1)
+    assert.equal(await metric(badRequestErrors), beforeBad)
+    assert.equal(await metric(/^fleetgate_upstream_ejections_total\{.*upstream="uploads".*\} /), 0)
+    const res = await fetch(`http://127.0.0.1:${port}/upload/${mode}/after-${close}`, { method: 'POST', body: 'whole' })
+    assert.deepEqual([res.status, await res.text()], [200, 'stored'])
+  })
+}
+
+test('records 499 CLIENT_CLOSED for an HTTP/2 upload reset mid-body (buffered), and forwards nothing', async () => {
+  const session = connectH2(`http://127.0.0.1:${port}`)
+  const stream = session.request({ ':method': 'POST', ':path': '/upload/buffered/h2', 'content-length': '1000' })
+  stream.on('error', () => {})
+  stream.write('x'.repeat(100))
+  await sleep(200)
+  stream.close(h2.NGHTTP2_CANCEL)
+  const entry = await logEntryOf('/upload/buffered/h2')
+  session.destroy()
+  assert.deepEqual([entry.status, entry.error], [499, 'CLIENT_CLOSED'])
+  assert.equal((entry as { upstream_addr?: string | null }).upstream_addr, null)
 })
