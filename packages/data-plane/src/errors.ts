@@ -4,6 +4,8 @@
  * `grpc-status`: 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED, 12 UNIMPLEMENTED, 13 INTERNAL,
  * 14 UNAVAILABLE). Branch on `code`, never on a message. CLIENT_CLOSED is never answered (the
  * client is gone): it is the nginx-style 499 that logs and metrics record for such a request.
+ * SHUTDOWN_CUT is never answered either: it records a request the gateway itself cut off when a
+ * graceful shutdown's grace_period ended (503, or the status of a head already sent).
  */
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, message: 'malformed request', grpc: 13 },
@@ -21,6 +23,7 @@ export const ERROR_CODES = {
   UPSTREAM_PROTOCOL: { status: 502, message: 'the upstream sent an invalid response', grpc: 13 },
   NO_HEALTHY_BACKEND: { status: 503, message: 'no healthy backend in the upstream', grpc: 14 },
   SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down', grpc: 14 },
+  SHUTDOWN_CUT: { status: 503, message: 'the gateway shut down before the response was complete', grpc: 14 },
   UPSTREAM_TIMEOUT: { status: 504, message: 'the upstream did not answer in time', grpc: 4 },
   UPSTREAM_CONNECT_TIMEOUT: { status: 504, message: 'connecting to the upstream timed out', grpc: 14 },
   HTTP_VERSION_NOT_SUPPORTED: { status: 505, message: 'this HTTP version is not supported on this connection', grpc: 12 },

@@ -5,10 +5,12 @@ import type { Config } from '@fleetgate/schema'
 import { runStepsCooperatively } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { sendError } from './error-response.ts'
+import { ERROR_CODES } from './errors.ts'
 import { tuneHeapForProxying } from './heap-tuning.ts'
 import { type Listener, listenerKind, openListener } from './listener.ts'
 import type { GatewayObservability } from './observability/observability.ts'
 import { abortInstances, droppedInstances, type PluginInstance } from './plugins/instances.ts'
+import type { ForwardOutcome } from './proxy/forward.ts'
 import { handleRequest, type RequestObserver } from './proxy/handler.ts'
 import { UpgradeResponse } from './proxy/upgrade-response.ts'
 import { compileSnapshotSteps, type Snapshot, type SnapshotMeta } from './snapshot.ts'
@@ -102,12 +104,19 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options
   const listenOverrides = options.listenOverrides ?? new Map<string, string>()
   const observability = options.observability
-  const observe = withObservability(options.observe ?? logErrors(logger), observability)
+  const record = withObservability(options.observe ?? logErrors(logger), observability)
   const listeners = new Map<string, Listener>()
   let current: Snapshot | undefined
   let lastError: string | null = null
   let applying: Promise<void> = Promise.resolve()
   let shuttingDown = false
+  /** Set when the grace period of a shutdown ended and the connections left were closed. */
+  let cut = false
+  // From then on a request ending with its connection gone was cut off by the gateway, not the client.
+  const observe: RequestObserver = (req, server, location, outcome) => {
+    if (cut && outcome.error === 'CLIENT_CLOSED') markShutdownCut(outcome)
+    record(req, server, location, outcome)
+  }
   let active = 0
 
   const acmeChallenge = options.acmeChallenge
@@ -265,6 +274,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         for (const l of listeners.values()) l.server.closeIdleConnections()
       }, 100)
       const timer = setTimeout(() => {
+        cut = true
         for (const l of listeners.values()) l.destroy()
       }, grace)
       await closing
@@ -274,6 +284,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       abortInstances(current?.plugins.values() ?? [])
     },
   }
+}
+
+/**
+ * Records a request cut off at the end of the grace period as SHUTDOWN_CUT: 503 when no head
+ * went out (CLIENT_CLOSED's 499 otherwise), the head's status when its body was cut.
+ */
+function markShutdownCut(outcome: ForwardOutcome): void {
+  outcome.error = 'SHUTDOWN_CUT'
+  if (outcome.status === ERROR_CODES.CLIENT_CLOSED.status) outcome.status = ERROR_CODES.SHUTDOWN_CUT.status
 }
 
 /** The observer the handler calls: the base one, then metrics and access logs when enabled. */

@@ -1,13 +1,19 @@
 // Graceful shutdown on SIGTERM: an in-flight request completes, the process exits 0 within
-// grace_period, and a request outliving grace_period does not keep the process alive.
+// grace_period, and a request outliving grace_period does not keep the process alive and is
+// logged as cut off by the gateway (503 SHUTDOWN_CUT), not as a client that left (499).
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { freePort, type GatewayProcess, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
 import { Agent, request } from 'undici'
 
 const started: Array<GatewayProcess | TestBackend> = []
 const agent = new Agent()
+let dir: string | undefined
 
 after(async () => {
   await agent.close()
@@ -15,10 +21,14 @@ after(async () => {
     if ('configPath' in thing) await thing.stop()
     else await thing.close()
   }
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
 })
 
-/** A gateway with `grace` in front of a backend that answers after `delayMs`; resolves once the backend holds a request. */
-async function slowSetup(grace: string, delayMs: number) {
+/**
+ * A gateway with `grace` in front of a backend that answers after `delayMs`; resolves once the
+ * backend holds a request. `accessLog` is a file the JSON access log goes to.
+ */
+async function slowSetup(grace: string, delayMs: number, accessLog?: string) {
   let received: () => void = () => {}
   const arrived = new Promise<void>((resolve) => {
     received = resolve
@@ -43,6 +53,7 @@ upstream = "slow"
 [servers.main]
 addr = "127.0.0.1:${port}"
 locations = ["slow"]
+${accessLog === undefined ? '' : `access_log = "json"\naccess_log_path = ${JSON.stringify(accessLog)}`}
 `)
   started.push(gateway)
   const exited = once(gateway.process.child, 'exit') as Promise<[number | null, string | null]>
@@ -79,4 +90,25 @@ test('a request outliving grace_period is cut off and the process still exits 0 
   assert.equal(code, 0)
   assert.ok(elapsed >= 400 && elapsed < 3000, `exited ${elapsed} ms after SIGTERM, grace_period is 500 ms`)
   assert.ok((await response) instanceof Error, 'the cut-off request should fail on the client side')
+})
+
+test('a request cut off when grace_period ends is logged as 503 SHUTDOWN_CUT, not as a client that left', async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fleetgate-shutdown-'))
+  const accessLog = join(dir, 'access.log')
+  const { port, gateway, arrived, exited } = await slowSetup('300ms', 10_000, accessLog)
+  const response = request(`http://127.0.0.1:${port}/cut-off`, { dispatcher: agent }).then(
+    (res) => res.statusCode,
+    (err: Error) => err,
+  )
+  await arrived
+  process.kill(gateway.process.pid, 'SIGTERM')
+  const [code] = await exited
+  assert.equal(code, 0)
+  assert.ok((await response) instanceof Error, 'the cut-off request should fail on the client side')
+  const lines = readFileSync(accessLog, 'utf8').split('\n').filter(Boolean)
+  const entries = lines.map((l) => JSON.parse(l) as { path: string; status: number; error: string | null; upstream_addr: string | null })
+  assert.deepEqual(
+    entries.map((e) => [e.path, e.status, e.error]),
+    [['/cut-off', 503, 'SHUTDOWN_CUT']],
+  )
 })
