@@ -318,7 +318,13 @@ class StoreConfigService implements ConfigService {
   async #prune(outcome: PublishOutcome): Promise<void> {
     if (outcome.state !== 'published') return
     try {
-      await this.#retention.prune(this.#store)
+      const pruned = await this.#retention.prune(this.#store)
+      for (const { path, message } of pruned.unreadableDeleted) {
+        this.#options.logger?.warn(
+          { key: path, problem: message },
+          'retention deleted an unreadable version manifest older than the kept history',
+        )
+      }
     } catch (err) {
       this.#options.logger?.warn({ err }, 'pruning history failed')
     }

@@ -1,6 +1,6 @@
-import { parseHoldGeneration, storeKeys, type VersionManifest } from '@fleetgate/schema'
+import { type ConfigError, generationOfKey, parseHoldGeneration, storeKeys, type VersionManifest } from '@fleetgate/schema'
 import { type Compare, MAX_TXN_OPS, type Op, type Store } from '@fleetgate/store'
-import { readHead } from './history.ts'
+import { type Head, readHead } from './history.ts'
 
 /** How much history to keep. */
 export interface RetentionOptions {
@@ -16,10 +16,19 @@ export interface RetentionOptions {
   now: () => number
 }
 
+/** What one pruning run deleted. */
+export interface PruneResult {
+  /** Readable manifests deleted. */
+  versionsDeleted: number
+  /** Unreadable (corrupt) manifests deleted, with the problem each had: `{path: key, message}`. */
+  unreadableDeleted: ConfigError[]
+  blobSetsDeleted: number
+}
+
 /** Prunes history; keeps the memory of orphan blobs between runs. */
 export interface Retention {
-  /** Deletes old manifests and unreferenced blobs. Call it holding the publisher lock. */
-  prune(store: Store): Promise<{ versionsDeleted: number; blobSetsDeleted: number }>
+  /** Deletes old manifests (readable or not) and unreferenced blobs. Call it holding the publisher lock. */
+  prune(store: Store): Promise<PruneResult>
 }
 
 /** Creates the pruning step run after each publish. */
@@ -35,6 +44,7 @@ export function createRetention(options: RetentionOptions): Retention {
       const holdGen = heldGen?.ok ? heldGen.value : undefined
       const kept = keptGenerations(head.manifests, head.pointer?.gen, options.keepVersions, holdGen)
       const doomed = head.manifests.filter((m) => !kept.has(m.gen))
+      const doomedUnreadable = unreadableBelowWindow(head, options.keepVersions, holdGen)
       const referenced = new Set(head.manifests.filter((m) => kept.has(m.gen)).map((m) => m.sha256))
       if (head.pointer) referenced.add(head.pointer.sha256)
       const unreferenced = new Set(doomed.map((m) => m.sha256).filter((sha) => !referenced.has(sha)))
@@ -47,14 +57,23 @@ export function createRetention(options: RetentionOptions): Retention {
       const guard: Compare = { key: storeKeys.current, target: 'mod', op: '==', value: head.pointerRevision }
       const ops: Op[] = [
         ...doomed.map((m): Op => ({ type: 'delete', key: storeKeys.version(m.gen) })),
+        ...doomedUnreadable.map((u): Op => ({ type: 'delete', key: u.path })),
         ...[...unreferenced].map((sha): Op => ({ type: 'delete', key: storeKeys.blobPrefix(sha), prefix: true })),
       ]
+      const deleted = new Set<string>()
       for (let i = 0; i < ops.length; i += MAX_TXN_OPS) {
-        const res = await store.txn({ compares: [guard], success: ops.slice(i, i + MAX_TXN_OPS) })
+        const batch = ops.slice(i, i + MAX_TXN_OPS)
+        const res = await store.txn({ compares: [guard], success: batch })
         if (!res.succeeded) break
+        for (const op of batch) deleted.add(op.key)
       }
       for (const sha of unreferenced) suspects.delete(sha)
-      return { versionsDeleted: doomed.length, blobSetsDeleted: unreferenced.size }
+      const done = (key: string) => deleted.has(key)
+      return {
+        versionsDeleted: doomed.filter((m) => done(storeKeys.version(m.gen))).length,
+        unreadableDeleted: doomedUnreadable.filter((u) => done(u.path)),
+        blobSetsDeleted: [...unreferenced].filter((sha) => done(storeKeys.blobPrefix(sha))).length,
+      }
     },
   }
 }
@@ -74,6 +93,21 @@ function keptGenerations(
   }
   if (held !== undefined) kept.add(held)
   return kept
+}
+
+/**
+ * Unreadable `versions/<gen>` keys older than the retained window (the newest `keep` readable
+ * manifests): they can never be read, diffed or rolled back to, and left alone they would pile up
+ * forever below it. Those inside the window stay, listed by GET /versions for an operator to look at;
+ * the current and the held generation are never deleted, whatever their manifest holds.
+ */
+function unreadableBelowWindow(head: Head, keep: number, held: number | undefined): ConfigError[] {
+  const oldestKept = head.manifests.slice(-Math.max(1, keep))[0]?.gen
+  if (oldestKept === undefined) return []
+  return head.unreadableVersions.filter((u) => {
+    const gen = generationOfKey(u.path)
+    return gen !== undefined && gen < oldestKept && gen !== head.pointer?.gen && gen !== held
+  })
 }
 
 /** Blob sets referenced by nothing and already seen so at least the grace period ago. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { storeKeys } from '@fleetgate/schema'
 import { waitFor } from '@fleetgate/testkit'
+import type { ConfigServiceOptions } from '../../src/config-service.ts'
 import { ServiceError } from '../../src/service-types.ts'
 import { ADMIN, backends, type Opened, sampleConfig, withService } from './service-fixture.ts'
 
@@ -149,6 +150,46 @@ for (const backend of backends()) {
           assert.match(e.message, /manifest versions\/0+2 is missing/)
           return true
         })
+      })
+    })
+
+    test('retention deletes unreadable manifests once they fall below the kept history, and logs each key', async () => {
+      const warnings: Array<{ key: string; problem: string; msg: string }> = []
+      const logger = { warn: (obj: { key: string; problem: string }, msg: string) => warnings.push({ ...obj, msg }), info: () => {} }
+      const options = { keepVersions: 2, logger: logger as unknown as ConfigServiceOptions['logger'] }
+      await withService(backend, options, async (opened) => {
+        const { service, store } = opened
+        const generations = async () => {
+          const history = await service.listVersions()
+          return { readable: history.versions.map((v) => v.generation), unreadable: history.unreadable.map((u) => u.path) }
+        }
+        const putUpstream = (i: number) => service.putResource('upstreams', `u${i}`, { addrs: [`127.0.0.1:${9000 + i}`] }, ADMIN)
+        await publishMany(opened, 3)
+        await opened.sidePut(storeKeys.version(2), 'garbage{')
+        // Generation 2 is unreadable and now below the two newest readable manifests (3, 4): deleted.
+        assert.equal((await putUpstream(4)).generation, 4)
+        assert.deepEqual(await generations(), { readable: [4, 3], unreadable: [] })
+        assert.equal(await store.get(storeKeys.version(2)), undefined)
+        assert.deepEqual(
+          warnings.map((w) => w.key),
+          [storeKeys.version(2)],
+        )
+        assert.match(warnings[0]?.problem ?? '', /not JSON/)
+        assert.match(warnings[0]?.msg ?? '', /retention deleted an unreadable version manifest/)
+        // The current generation's manifest turns unreadable: inside the window it stays, listed.
+        await opened.sidePut(storeKeys.version(4), '{}')
+        assert.equal((await putUpstream(5)).generation, 5)
+        assert.deepEqual(await generations(), { readable: [5, 3], unreadable: [storeKeys.version(4)] })
+        assert.equal(warnings.length, 1)
+        // One more publish moves the window past it.
+        assert.equal((await putUpstream(6)).generation, 6)
+        assert.deepEqual(await generations(), { readable: [6, 5], unreadable: [] })
+        assert.deepEqual(
+          warnings.map((w) => w.key),
+          [storeKeys.version(2), storeKeys.version(4)],
+        )
+        await assert.rejects(service.getVersion(4), (e) => e instanceof ServiceError && /was pruned by retention/.test(e.message))
+        assert.deepEqual((await service.publishStatus()).problems, [])
       })
     })
 
