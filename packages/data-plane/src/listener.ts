@@ -11,7 +11,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
-import { ERROR_CODES, type ErrorCode } from './errors.ts'
+import { ERROR_CODES, type ErrorCode, GatewayError } from './errors.ts'
 import type { ServerRuntime } from './snapshot.ts'
 import type { ServerTls } from './tls/types.ts'
 
@@ -70,11 +70,18 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   // preceded by a 400. It ends the connection once it is sent; nothing more is read.
   const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
   if (pending != null) {
+    const req = pending.req
     // The client closed its side in the middle of that request's body: the body can never be
     // whole, so the connection goes as on a reset and the request is recorded as CLIENT_CLOSED
     // (kept, it would wait for the rest until request_timeout).
-    if (err.code === 'HPE_INVALID_EOF_STATE' && pending.req?.complete === false) socket.destroy()
-    else pending.shouldKeepAlive = false
+    if (err.code === 'HPE_INVALID_EOF_STATE' && req?.complete === false) socket.destroy()
+    else {
+      pending.shouldKeepAlive = false
+      // The body turned malformed partway (a bad chunk size line, bytes where a chunk's CRLF
+      // belongs): nothing more will be parsed, so the request fails now, as the client's fault.
+      if (req?.complete === false)
+        failRequestBody(req, new GatewayError(CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST', undefined, { cause: err }))
+    }
     return
   }
   const code = CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'
@@ -83,6 +90,23 @@ function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: ${code}\r\nconnection: close\r\n\r\n${body}`,
   )
+}
+
+/**
+ * Fails a request's body stream with `err` and keeps its connection, so that the gateway can
+ * still answer (400, or a cut response: see forward.ts and handler.ts) and the connection ends
+ * after it (shouldKeepAlive). IncomingMessage's own destroy would destroy the socket at once: the
+ * client would never learn why, and the request would be recorded as CLIENT_CLOSED.
+ */
+function failRequestBody(req: IncomingMessage, err: GatewayError): void {
+  if (req.destroyed) return
+  ;(req as IncomingMessage & { _destroy: typeof destroyBodyOnly })._destroy = destroyBodyOnly
+  req.destroy(err)
+}
+
+/** A stream-only _destroy; like IncomingMessage's, it emits the error only to a stream someone listens to. */
+function destroyBodyOnly(this: IncomingMessage, err: Error | null, cb: (err?: Error | null) => void): void {
+  cb(this.listenerCount('error') === 0 ? null : err)
 }
 
 /** Answers an HTTP/1.1 CONNECT with 405 and closes: Fleetgate is a reverse proxy, not a tunnel. */

@@ -266,6 +266,10 @@ class Exchange implements Dispatcher.DispatchHandler, ReuseListener {
       this.#finish(undefined, err)
       return
     }
+    // The gateway's own errors, among them the client's body stream failing (malformed partway:
+    // the listener fails it with BAD_REQUEST; over the size limit; a bad gRPC-web body), which
+    // undici reports as the request's error: never the backend's fault, never retried elsewhere.
+    // Only GatewayError tells: a body stream also fails with the upstream's error (pipeline).
     if (err instanceof GatewayError) {
       this.#attempts.end(false)
       this.#fail(err.code, err)

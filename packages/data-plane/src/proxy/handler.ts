@@ -312,7 +312,14 @@ function schemeOf(req: IncomingMessage): 'http' | 'https' {
   return (req.socket as TLSSocket).encrypted ? 'https' : 'http'
 }
 
-/** The body to stream upstream: the request itself, or through a byte counter when chunked and limited. */
+/**
+ * The body to stream upstream: the request itself, or through a byte counter when chunked and
+ * limited (pipe() does not pass a source's error on: the counter is failed with it, so that the
+ * exchange learns the client's body broke).
+ */
 function bodyStream(req: IncomingMessage, contentLength: string | undefined, limit: number): Readable {
-  return contentLength === undefined && Number.isFinite(limit) ? req.pipe(new BodyLimit(limit)) : req
+  if (contentLength !== undefined || !Number.isFinite(limit)) return req
+  const counter = new BodyLimit(limit)
+  req.once('error', (err) => counter.destroy(err))
+  return req.pipe(counter)
 }
