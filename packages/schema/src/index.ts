@@ -1,3 +1,4 @@
+export * from './access-log-format.ts'
 export * from './config.ts'
 export * from './header-field.ts'
 export * from './json-schema.ts'

@@ -1,3 +1,4 @@
+import { parseAccessLogFormat } from './access-log-format.ts'
 import { parseBackendAddr, parseListenAddr } from './addr.ts'
 import { parseAlgorithm } from './algorithm.ts'
 import { parseCidrList } from './cidr.ts'
@@ -158,6 +159,7 @@ const checkServers =
         if (!Object.hasOwn(config.locations, loc)) push(`${at}.locations.${i}`, `unknown location "${loc}"${suggest.location(loc)}`)
       })
       checkPluginRefs(config, server.plugins, `${at}.plugins`, push, suggest.plugin)
+      if (server.access_log !== undefined) attempt(push, `${at}.access_log`, () => parseAccessLogFormat(server.access_log as string))
       if ((server.tls_cert === undefined) !== (server.tls_key === undefined)) {
         push(`${at}.${server.tls_cert === undefined ? 'tls_cert' : 'tls_key'}`, 'tls_cert and tls_key go together')
       }

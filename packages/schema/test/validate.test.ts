@@ -29,6 +29,13 @@ describe('validateConfig', () => {
     assert.deepEqual(result.config.locations.api?.methods, [])
   })
 
+  test('accepts access_log presets and formats', () => {
+    for (const format of ['json', 'combined', '{client_ip} "{method} {uri}" {status} {>x-tenant} {<etag} {~sid} {$consumer}']) {
+      const result = loadConfigText(base.replace('locations = ["api"]', `locations = ["api"]\naccess_log = ${JSON.stringify(format)}`))
+      assert.ok(result.ok, result.ok ? '' : formatConfigErrors(result.errors))
+    }
+  })
+
   test('accepts header edits and hash algorithms naming valid headers and cookies', () => {
     const toml = base
       .replace('[locations.api]', 'algorithm = "hash:cookie:session_id"\n[locations.api]')
@@ -96,6 +103,26 @@ describe('validateConfig', () => {
       'a hash:cookie algorithm naming no cookie',
       base.replace('[locations.api]', 'algorithm = "hash:cookie:a;b"\n[locations.api]'),
       /^upstreams\.api\.algorithm: invalid cookie name "a;b"/,
+    ],
+    [
+      'an access_log format with an unknown variable',
+      base.replace('locations = ["api"]', 'locations = ["api"]\naccess_log = "{method} {stauts}"'),
+      /^servers\.main\.access_log: unknown access_log variable \{stauts\} \(did you mean \{status\}\?\)$/,
+    ],
+    [
+      'an access_log format with a bad header name',
+      base.replace('locations = ["api"]', 'locations = ["api"]\naccess_log = "{>X Tenant} {status}"'),
+      /^servers\.main\.access_log: \{>X Tenant\}: "X Tenant" is not a valid header name$/,
+    ],
+    [
+      'an access_log format with an unterminated brace',
+      base.replace('locations = ["api"]', 'locations = ["api"]\naccess_log = "{method} {status"'),
+      /^servers\.main\.access_log: unterminated "\{status"/,
+    ],
+    [
+      'an unknown access_log preset',
+      base.replace('locations = ["api"]', 'locations = ["api"]\naccess_log = "combind"'),
+      /^servers\.main\.access_log: unknown access_log preset "combind" \(did you mean "combined"\?\)/,
     ],
     ['bad regex path', base.replace('path = "/api"', 'path = "~(["'), /^locations\.api\.path: invalid regex/],
     ['bad enum', `${base}\n[basic]\nlog_level = "loud"`, /^basic\.log_level: must be one of/],

@@ -137,6 +137,14 @@ locations = ["web"]
     assert.match(out, /locations\.web\.pth: .*did you mean "path"/)
     assert.match(out, /locations\.web\.upstream: .*"apii".*did you mean "api"/)
   })
+  test('exits 1 on an invalid access_log format, naming its key path', async () => {
+    const file = join(dir, 'access-log.toml')
+    await writeFile(file, configFor(8080).replace(/(\[servers\.[^\]]+\]\n)/, '$1access_log = "{method} {stauts} {>X Tenant}"\n'))
+    const { code, stdout, stderr } = await fleetgate(['validate', file])
+    const out = stdout + stderr
+    assert.equal(code, 1, out)
+    assert.match(out, /servers\.\w+\.access_log: unknown access_log variable \{stauts\} \(did you mean \{status\}\?\)/)
+  })
   test('exits 1 on a file that is not TOML', async () => {
     const file = join(dir, 'broken.toml')
     await writeFile(file, '[upstreams.api\naddrs = = 1\n')

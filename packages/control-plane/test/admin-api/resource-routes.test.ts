@@ -62,6 +62,27 @@ describe('admin API /{kind}/{name} and /{section}', () => {
     assert.deepEqual((await api.json('GET', '/api/v1/locations/api')).body, { upstream: 'api', path: '/api' })
   })
 
+  test('PUT of a server with an invalid access_log format is a 400, and nothing is published; a good format is', async () => {
+    const before = await api.json('GET', '/api/v1/publish')
+    const server = { addr: '127.0.0.1:8080', locations: ['api'] }
+    for (const [format, message] of [
+      ['{method} {stauts}', /unknown access_log variable \{stauts\} \(did you mean \{status\}\?\)/],
+      ['{>X Tenant} {status}', /"X Tenant" is not a valid header name/],
+      ['{method} {status', /unterminated "\{status"/],
+      ['combind', /unknown access_log preset "combind"/],
+    ] as const) {
+      const res = await api.json('PUT', '/api/v1/servers/main', { body: { ...server, access_log: format } })
+      assert.equal(res.status, 400, JSON.stringify(res.body))
+      assert.equal(res.body.errors[0].path, 'servers.main.access_log')
+      assert.match(res.body.errors[0].message, message)
+    }
+    assert.equal((await api.json('GET', '/api/v1/publish')).body.generation, before.body.generation)
+    assert.deepEqual((await api.json('GET', '/api/v1/servers/main')).body, server)
+    const good = await api.json('PUT', '/api/v1/servers/main', { body: { ...server, access_log: '{method} {path} {status} {>x-tenant}' } })
+    assert.equal(good.status, 200, JSON.stringify(good.body))
+    assert.equal(good.body.generation, before.body.generation + 1)
+  })
+
   test('PUT with a stale If-Match is refused with 412', async () => {
     const etag = (await api.call('GET', '/api/v1/upstreams/api')).headers.get('etag')!
     assert.equal(

@@ -1,3 +1,4 @@
+import { type AccessLogToken, type AccessLogVariable, parseAccessLogFormat } from '@fleetgate/schema'
 import { trackConnectionReuse } from '../../upstream/connection-reuse.ts'
 import type { LogEntry, LogGetter, LogValue } from './log-entry.ts'
 import { cookie, requestHeader, responseHeader, VARIABLES } from './variables.ts'
@@ -5,16 +6,8 @@ import { cookie, requestHeader, responseHeader, VARIABLES } from './variables.ts
 /** Turns a finished request into one log line (with its trailing newline). */
 export type LineFormatter = (e: LogEntry) => string
 
-/** The preset formats, by name; `json` is built from JSON_FIELDS instead. */
-export const PRESETS: Readonly<Record<string, string>> = {
-  combined: '{remote} - - [{time_clf}] "{method} {uri} {proto}" {status} {size} "{referer}" "{user_agent}"',
-  common: '{remote} - - [{time_clf}] "{method} {uri} {proto}" {status} {size}',
-  short: '{remote} {method} {uri} {proto} {status} {size} - {latency} ms',
-  tiny: '{method} {uri} {status} {size} - {latency} ms',
-}
-
 /** Fields of the `json` preset: key -> variable. */
-const JSON_FIELDS = [
+const JSON_FIELDS: readonly AccessLogVariable[] = [
   'time',
   'server',
   'location',
@@ -68,47 +61,34 @@ function pluginVar(name: string): LogGetter {
   }
 }
 
-/** The getter for one `{...}` token, or an error naming it. */
-function getterFor(token: string): LogGetter {
-  const sigil = token[0]
-  const rest = token.slice(1)
-  if (sigil === '>' && rest !== '') return requestHeader(rest)
-  if (sigil === '<' && rest !== '') return responseHeader(rest)
-  if (sigil === '~' && rest !== '') return cookie(rest)
-  if (sigil === '$' && rest !== '') return pluginVar(rest)
-  const getter = VARIABLES[token]
-  // Its data is gathered only while a format asks for it.
-  if (token === 'upstream_reused') trackConnectionReuse()
-  if (getter === undefined) {
-    throw new Error(
-      `unknown access_log variable {${token}}; known: ${Object.keys(VARIABLES).join(', ')}, {>header}, {<header}, {~cookie}, {$plugin_var}`,
-    )
+/** The getter for one `{...}` token. */
+function getterFor(token: AccessLogToken): LogGetter {
+  switch (token.kind) {
+    case 'request_header':
+      return requestHeader(token.name)
+    case 'response_header':
+      return responseHeader(token.name)
+    case 'cookie':
+      return cookie(token.name)
+    case 'plugin_var':
+      return pluginVar(token.name)
+    case 'variable':
+      // Its data is gathered only while a format asks for it.
+      if (token.name === 'upstream_reused') trackConnectionReuse()
+      return VARIABLES[token.name]
   }
-  return getter
-}
-
-/** Splits a format into literal text and getters, once. */
-function parse(format: string): { literals: string[]; getters: LogGetter[] } {
-  const literals: string[] = []
-  const getters: LogGetter[] = []
-  const token = /\{([^{}\s]+)\}/g
-  let last = 0
-  for (let m = token.exec(format); m !== null; m = token.exec(format)) {
-    literals.push(format.slice(last, m.index))
-    getters.push(getterFor(m[1] as string))
-    last = m.index + m[0].length
-  }
-  literals.push(format.slice(last))
-  return { literals, getters }
 }
 
 /**
- * Compiles `access_log` (a preset name or a format with `{variables}`) into a formatter.
- * Throws on an unknown variable, so a bad format rejects the config instead of logging junk.
+ * Compiles `access_log` (a preset name or a format with `{variables}`) into a formatter, parsed
+ * by the schema's parser (the one `fleetgate validate` and the admin API run). Throws on an
+ * invalid format, so a bad one rejects the config instead of logging junk.
  */
 export function compileAccessLogFormat(format: string): LineFormatter {
-  if (format === 'json') return compileJson()
-  const { literals, getters } = parse(PRESETS[format] ?? format)
+  const parsed = parseAccessLogFormat(format)
+  if (parsed.kind === 'json') return compileJson()
+  const literals = parsed.literals
+  const getters = parsed.tokens.map(getterFor)
   const n = getters.length
   return (e) => {
     let line = literals[0] as string

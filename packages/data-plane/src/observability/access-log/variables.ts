@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls'
+import type { AccessLogVariable } from '@fleetgate/schema'
 import { peerAddress, resolveClientIp } from '../../proxy/client-ip.ts'
 import { requestHost } from '../../proxy/request-headers.ts'
 import { verifiedClientSubject } from '../../tls/client-certificate.ts'
@@ -61,10 +62,11 @@ function stringVar(v: unknown): string | undefined {
 }
 
 /**
- * The named variables of access-log formats. Times are milliseconds (3 decimals) unless the
+ * The named variables of access-log formats (their names are the schema's ACCESS_LOG_VARIABLES: one
+ * getter each, no other). Times are milliseconds (3 decimals) unless the
  * name says otherwise; a variable that does not apply (no upstream, plain listener) is "-".
  */
-export const VARIABLES: Readonly<Record<string, LogGetter>> = {
+export const VARIABLES: Readonly<Record<AccessLogVariable, LogGetter>> = {
   // request
   method: (e) => e.req.method,
   uri: (e) => e.req.url,
