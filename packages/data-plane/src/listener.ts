@@ -331,7 +331,10 @@ export async function openListener(
     port: (server.address() as { port: number }).port,
     configure(next) {
       rt = next
-      server.headersTimeout = next.headerTimeoutMs
+      // Node enforces neither when the head's limit is over the whole request's: the head then
+      // gets the shorter of the two (request_timeout "1s" with the default header_timeout "30s").
+      server.headersTimeout =
+        next.requestTimeoutMs > 0 && next.headerTimeoutMs > next.requestTimeoutMs ? next.requestTimeoutMs : next.headerTimeoutMs
       server.requestTimeout = next.requestTimeoutMs
       server.keepAliveTimeout = next.keepAliveTimeoutMs
       server.maxHeadersCount = next.maxHeaders + 1
