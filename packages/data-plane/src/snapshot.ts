@@ -125,13 +125,14 @@ export function* compileSnapshotSteps(
     const upstreams = new Map<string, Upstream>()
     for (const [name, upstreamConfig] of Object.entries(config.upstreams)) {
       const old = previous?.upstreams.get(name)
-      if (old !== undefined && old.hash === configHash(upstreamConfig)) {
-        upstreams.set(name, old)
-        continue
+      const hash = configHash(upstreamConfig)
+      if (old !== undefined && old.hash === hash) upstreams.set(name, old)
+      else {
+        const fresh = createUpstream(name, upstreamConfig, { logger: options.logger, hash })
+        created.push(fresh)
+        upstreams.set(name, fresh)
       }
-      const fresh = createUpstream(name, upstreamConfig, { logger: options.logger })
-      created.push(fresh)
-      upstreams.set(name, fresh)
+      // Hashing thousands of unchanged upstreams is work too: a chance to yield after each.
       yield
     }
     const registry = options.pluginRegistry ?? builtinRegistry()

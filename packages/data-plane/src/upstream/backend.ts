@@ -30,11 +30,16 @@ export interface UpstreamBackend extends Backend {
   close(): Promise<void>
 }
 
-/** A backend with its own undici Pool, up and with a closed circuit. */
+/**
+ * A backend with its own undici Pool, up and with a closed circuit. The pool is created on
+ * first use: a config of thousands of upstreams compiles without thousands of pools (an undici
+ * Pool allocates its queues up front), and a backend no request reaches never has one.
+ */
 export function createBackend(addr: BackendAddr, config: UpstreamConfig, deps: BackendDeps): UpstreamBackend {
   const now = deps.now ?? Date.now
   const tls = deps.tls ?? resolveUpstreamTls(config)
-  const pool = createPool(addr, config, tls)
+  let pool: Dispatcher | undefined
+  let closed = false
   let ejections = 0
   const breaker = createCircuitBreaker({
     failures: config.circuit_break_failures,
@@ -53,7 +58,14 @@ export function createBackend(addr: BackendAddr, config: UpstreamConfig, deps: B
     host: addr.host,
     port: addr.port,
     weight: addr.weight,
-    dispatcher: pool,
+    get dispatcher() {
+      if (pool === undefined) {
+        pool = createPool(addr, config, tls)
+        // Reached after close(): the pool refuses requests, as a closed one would.
+        if (closed) void pool.close()
+      }
+      return pool
+    },
     breaker,
     get inflight() {
       return inflight
@@ -78,7 +90,10 @@ export function createBackend(addr: BackendAddr, config: UpstreamConfig, deps: B
       inflight -= 1
       breaker.onRequestEnd(failed, now())
     },
-    close: () => pool.close(),
+    close() {
+      closed = true
+      return pool === undefined ? Promise.resolve() : pool.close()
+    },
   }
 }
 

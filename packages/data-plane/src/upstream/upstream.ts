@@ -12,6 +12,8 @@ export interface UpstreamDeps {
   logger: Logger
   /** Clock for availability and circuit breakers; Date.now by default. */
   now?: () => number
+  /** configHash(config) when the caller already has it (compile hashes each upstream once). */
+  hash?: string
 }
 
 /** An Upstream whose backends expose their health controls (for checks, status and tests). */
@@ -38,7 +40,7 @@ export function createUpstream(name: string, config: UpstreamConfig, deps: Upstr
 
   return {
     name,
-    hash: configHash(config),
+    hash: deps.hash ?? configHash(config),
     config,
     backends,
     readTimeoutMs: parseDuration(config.read_timeout),
