@@ -12,7 +12,12 @@ export function watchConfigFile(path: string, onChange: () => void): { close(): 
   let last = ''
   const fire = () => {
     clearTimeout(timer)
-    timer = setTimeout(onChange, 100)
+    timer = setTimeout(async () => {
+      // The poll must not report again a change the watcher already did: a big file would be
+      // parsed and validated twice.
+      last = await signature()
+      onChange()
+    }, 100)
   }
   const signature = async () => {
     try {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { type Config, ConfigValidationError, emptyFileError, loadConfigText } from '@fleetgate/schema'
-import { configHash, formatConfigErrors, parseListenAddr } from '@fleetgate/schema/runtime'
+import { type Config, ConfigValidationError, emptyFileError, validateConfigCooperatively } from '@fleetgate/schema'
+import { configHash, formatConfigErrors, parseListenAddr, parseToml } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { type FileAcme, startFileAcme } from './acme/file-acme.ts'
 import type { AcmeModeOptions } from './acme/node-acme.ts'
@@ -64,7 +64,10 @@ export async function startFileMode(options: FileModeOptions): Promise<FileModeP
     const text = await readFile(configPath, 'utf8')
     const empty = emptyFileError(text)
     if (empty !== undefined) throw new ConfigValidationError([empty])
-    const result = loadConfigText(text)
+    // Validated in steps, in place (the parsed value is ours): a big file never stalls requests
+    // for the whole validation, as one synchronous loadConfigText call did.
+    const parsed = parseToml(text)
+    const result = parsed.ok ? await validateConfigCooperatively(parsed.value, { inPlace: true }) : parsed
     if (!result.ok) throw Object.assign(new Error(formatConfigErrors(result.errors)), { code: 'CONFIG_INVALID', errors: result.errors })
     loaded = result.config
     const config = await acme.overlay(result.config)

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Config } from '@fleetgate/schema'
-import { runStepsCooperatively } from '@fleetgate/schema/runtime'
+import { runStepsCooperatively, type Steps } from '@fleetgate/schema/runtime'
 import type { Logger } from 'pino'
 import { sendError } from './error-response.ts'
 import { ERROR_CODES } from './errors.ts'
@@ -215,10 +215,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         void listener.close()
       }
     }
-    for (const upstream of created) upstream.start()
     createdCertificates?.start()
     if (previous !== undefined && previous.certificates !== next.certificates) previous.certificates.close()
     if (previous !== undefined) retire(previous, next)
+    // Each start runs a first round of health checks at once: thousands of them in one turn would stall requests.
+    await runStepsCooperatively(startUpstreams(created))
     logger.info(
       { generation: meta.generation, sha256: meta.sha256, source: meta.source, ms: Math.round(performance.now() - started) },
       'config applied',
@@ -301,6 +302,14 @@ function withObservability(base: RequestObserver, observability: GatewayObservab
   return (req, server, location, outcome) => {
     base(req, server, location, outcome)
     observability.observe(req, server, location, outcome)
+  }
+}
+
+/** Starts the upstreams (health checks) one step each; one closed meanwhile by a later apply stays stopped. */
+function* startUpstreams(upstreams: readonly Upstream[]): Steps<void> {
+  for (const upstream of upstreams) {
+    upstream.start()
+    yield
   }
 }
 
