@@ -193,7 +193,19 @@ function guardSession(session: ServerHttp2Session, limits: { resetsPerSecond: nu
   })
   // An idle session is closed gracefully: streams still open (a long gRPC stream) may finish.
   session.setTimeout(limits.idleMs, () => session.close())
+  session.once('close', () => clearTimeout(idleTimerOf(session)))
   session.on('error', () => {})
+}
+
+/**
+ * The idle timer `session.setTimeout` armed. Node (24.21) leaves it armed when the session is
+ * destroyed, and `setTimeout(0)` does nothing on a destroyed session, so every closed session
+ * stayed reachable from the timer list until its idle time (keepalive_timeout, 60 s) ran out.
+ * Node keeps the timer under a symbol described "timeout"; undefined if that ever changes.
+ */
+function idleTimerOf(session: ServerHttp2Session): NodeJS.Timeout | undefined {
+  const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'timeout')
+  return key === undefined ? undefined : (session as unknown as Record<symbol, NodeJS.Timeout | undefined>)[key]
 }
 
 /**
