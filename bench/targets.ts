@@ -60,10 +60,12 @@ interface FleetgateVariant {
   tracing?: number
   /** A `combined` access log to a file and the status listener serving /metrics. */
   logs?: boolean
+  /** NODE_OPTIONS for the gateway's Node (V8 heap flags, say). */
+  nodeOptions?: string
 }
 
 function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
-  const { workers = 1, plugins = false, tracing, logs = false } = variant
+  const { workers = 1, plugins = false, tracing, logs = false, nodeOptions } = variant
   const flags = workers > 1 ? ['--workers', String(workers)] : []
   const file =
     (plugins ? 'gateway-plugins.toml' : 'gateway.toml') +
@@ -73,7 +75,8 @@ function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
   const path = plugins ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH
   return {
     name,
-    describe: `fleetgate proxy --config ${file} ${flags.join(' ')}`.trim(),
+    describe:
+      `${nodeOptions === undefined ? '' : `NODE_OPTIONS=${nodeOptions} `}fleetgate proxy --config ${file} ${flags.join(' ')}`.trim(),
     async start(ctx) {
       const port = await freePort()
       const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}-${port}.toml`)
@@ -90,7 +93,8 @@ function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
       // Several workers share the listener by reusePort; on this layout they can use both cores.
       const cpus = workers > 1 ? ctx.cpus.both : ctx.cpus.proxy
       const args = ['-c', cpus, repoBin(ctx, 'fleetgate'), 'proxy', '--config', config, ...flags]
-      const process = startProcess(name, ctx.tools.taskset, args, { cwd: ctx.repoRoot })
+      const env = nodeOptions === undefined ? undefined : { NODE_OPTIONS: nodeOptions }
+      const process = startProcess(name, ctx.tools.taskset, args, { cwd: ctx.repoRoot, env })
       return { process, url: `http://127.0.0.1:${port}${path}` }
     },
   }
@@ -133,6 +137,11 @@ export function allTargets(): { target: Target; optIn?: string }[] {
     // Tracing on, nothing sampled: what an unsampled request costs (ab.ts against fleetgate-tracing).
     { target: fleetgate('fleetgate-tracing-0', { tracing: 0 }), optIn: 'BENCH_TARGETS=fleetgate-tracing-0' },
     { target: fleetgate('fleetgate-logs', { logs: true }) },
+    // The plain gateway with V8's young generation capped at 32 MB (two 16 MB semi-spaces; V8 grows it to 64 MB under wrk).
+    {
+      target: fleetgate('fleetgate-semi16', { nodeOptions: '--max-semi-space-size=16' }),
+      optIn: 'BENCH_TARGETS=fleetgate-semi16',
+    },
     { target: undiciMinimal },
     { target: nginxProxy },
     { target: fleetgate('fleetgate --workers 2', { workers: 2 }), optIn: 'BENCH_WORKERS=1' },
