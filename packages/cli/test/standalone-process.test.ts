@@ -120,6 +120,44 @@ describe('fleetgate standalone', () => {
     }
   })
 
+  test('a config file the watcher refuses shows in GET /publish until it is fixed', async () => {
+    const dataDir = join(dir, 'watched')
+    const configPath = join(dir, 'watched.toml')
+    const tokenFile = join(dir, 'watched.token')
+    const token = 'fg_0123456789abcdef0123456789abcdef'
+    await writeFile(tokenFile, `${token}\n`)
+    const [serverPort, backendPort] = [await freePort(), await freePort()]
+    await writeFile(configPath, configToml(serverPort, backendPort))
+    const gateway = await startStandalone(dataDir, configPath, ['--admin-token-file', tokenFile])
+    const publish = async () =>
+      (await (await fetch(`${gateway.adminUrl}/api/v1/publish`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        generation: number | null
+        problems: { path: string; message: string }[]
+      }
+    try {
+      await waitFor('generation 1', async () => (await publish()).generation === 1, 15_000)
+      assert.deepEqual((await publish()).problems, [])
+
+      // A location naming an upstream that does not exist: refused, generation 1 keeps serving.
+      await writeFile(configPath, configToml(serverPort, backendPort).replace('upstream = "api"', 'upstream = "missing"'))
+      await waitFor('the refusal in GET /publish', async () => (await publish()).problems.length > 0, 15_000)
+      const refused = await publish()
+      assert.equal(refused.generation, 1)
+      assert.equal(refused.problems[0]?.path, 'locations.api.upstream')
+      assert.match(refused.problems[0]?.message ?? '', new RegExp(`missing.*in ${configPath}, not imported`))
+      const ctl = await runToExit(['ctl', 'status', '--server', gateway.adminUrl, '--token', token])
+      assert.equal(ctl.code, 0, ctl.output)
+      assert.match(ctl.output, /problems:\n {2}locations\.api\.upstream: .*not imported/)
+
+      // Fixed with a new config: imported as generation 2, and the refusal is gone.
+      await writeFile(configPath, configToml(serverPort, backendPort).replace('path = "/"', 'path = "/v2"'))
+      await waitFor('generation 2', async () => (await publish()).generation === 2, 15_000)
+      assert.deepEqual((await publish()).problems, [])
+    } finally {
+      assert.equal(await gateway.process.stop(10_000), 0, gateway.process.output())
+    }
+  })
+
   test('exits 1 with the errors when the file is invalid and the store holds nothing', async () => {
     const configPath = join(dir, 'empty.toml')
     await writeFile(configPath, '[upstreams.api\n')

@@ -77,6 +77,8 @@ class StoreConfigService implements ConfigService {
   #covered = 0
   /** Why this process's last publish attempt threw (shown by GET /publish until one succeeds). */
   #publishFailure: ConfigError | undefined
+  /** The errors of the config file the last import refused (standalone); undefined after a good one. */
+  #importErrors: ConfigError[] | undefined
   /** Author and message of an API write whose publish failed: the change's next publish carries them. */
   #pending: { author: string; message: string } | undefined
 
@@ -151,6 +153,7 @@ class StoreConfigService implements ConfigService {
       const pointer = readable(current && parseCurrentPointer(current.value), 'the next publish rewrites it')
       readable(hold && parseHoldGeneration(hold.value), 'publishing stays held until a restore or release')
       if (this.#publishFailure) problems.push(this.#publishFailure)
+      if (this.#importErrors) problems.push(...this.#importErrors)
       return {
         state: last?.state ?? 'ok',
         errors: last?.errors ?? [],
@@ -160,6 +163,10 @@ class StoreConfigService implements ConfigService {
         problems,
       }
     })
+  }
+
+  reportImport(errors: ConfigError[] | undefined): void {
+    this.#importErrors = errors
   }
 
   listVersions() {

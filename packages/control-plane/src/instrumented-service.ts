@@ -41,6 +41,7 @@ export function instrumentService(service: ConfigService, metrics: ControlPlaneM
       return result
     },
     publishStatus: () => storeErrors(() => service.publishStatus()),
+    reportImport: (errors) => service.reportImport(errors),
     listVersions: () => storeErrors(() => service.listVersions()),
     getVersion: (generation) => storeErrors(() => service.getVersion(generation)),
     diff: (from, to) => storeErrors(() => service.diff(from, to)),

@@ -161,6 +161,11 @@ export interface ConfigService {
   /** Validates without storing. */
   validate(config: unknown): { ok: true } | { ok: false; errors: ConfigError[] }
   publishStatus(): Promise<PublishStatus>
+  /**
+   * How the last import of a config file (standalone `--config`) ended: the errors of a file that
+   * was not imported show in publishStatus().problems until an import succeeds (undefined).
+   */
+  reportImport(errors: ConfigError[] | undefined): void
   listVersions(): Promise<VersionHistory>
   getVersion(generation: number): Promise<{ version: VersionSummary; config: Record<string, unknown> }>
   diff(from: number, to: number): Promise<ConfigDiff>

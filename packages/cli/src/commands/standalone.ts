@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { type ConfigService, resolveAdminTokens, startControlPlane } from '@fleetgate/control-plane'
 import { startFleetMode, watchConfigFile } from '@fleetgate/data-plane'
+import type { ConfigError } from '@fleetgate/schema'
 import { createLocalStore } from '@fleetgate/store'
 import { describeFlags, type FlagSpec, parseFlags } from '../args.ts'
 import { readDebugTokens } from '../debug-tokens.ts'
@@ -64,12 +65,22 @@ export async function standaloneCommand(argv: string[]): Promise<number> {
   const importFile = async () => {
     if (configPath === undefined) return
     await importConfigFile(configPath, await readFile(configPath, 'utf8'), controlPlane.service, join(dataDir, 'imported.sha256'), logger)
+    // Imported, or back to what was imported last: an earlier rejection no longer stands.
+    controlPlane.service.reportImport(undefined)
   }
-  const reportRejected = (err: Error & { errors?: unknown }) =>
+  const reportRejected = (err: Error & { errors?: ConfigError[] }) => {
     logger.error(
       { path: configPath, errors: err.errors, err: err.errors ? undefined : err },
       'config file rejected; the running config keeps serving',
     )
+    // GET /publish (and ctl status) show it too, until the file is fixed.
+    const notImported = `(in ${configPath}, not imported; the running config keeps serving)`
+    controlPlane.service.reportImport(
+      err.errors?.map((e) => ({ path: e.path, message: `${e.message} ${notImported}` })) ?? [
+        { path: 'file', message: `${err.message} ${notImported}` },
+      ],
+    )
+  }
   try {
     await importFile()
   } catch (err) {

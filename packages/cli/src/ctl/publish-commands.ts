@@ -22,7 +22,7 @@ export async function release(client: AdminClient): Promise<string> {
   return describePublish('released the hold', result)
 }
 
-/** `ctl status`: the last publish attempt, with its errors when it was rejected. */
+/** `ctl status`: the last publish attempt, with its errors when it was rejected, and the store's or file's problems. */
 export async function showStatus(client: AdminClient, opts: { json: boolean }): Promise<string> {
   const status = await client.json<PublishStatus>({ path: '/publish' })
   if (opts.json) return `${JSON.stringify(status, null, 2)}\n`
@@ -32,7 +32,10 @@ export async function showStatus(client: AdminClient, opts: { json: boolean }): 
     `held:       ${status.held ? 'yes (a rollback holds auto-publish)' : 'no'}`,
     `at:         ${shortTime(status.at)}`,
   ]
-  if (status.errors.length > 0) lines.push('errors:', ...status.errors.map((e) => `  ${e.path ? `${e.path}: ` : ''}${e.message}`))
+  const listed = (e: { path: string; message: string }) => `  ${e.path ? `${e.path}: ` : ''}${e.message}`
+  if (status.errors.length > 0) lines.push('errors:', ...status.errors.map(listed))
+  // Unreadable records, a failed publish, a config file standalone refused to import.
+  if (status.problems?.length) lines.push('problems:', ...status.problems.map(listed))
   return `${lines.join('\n')}\n`
 }
 
