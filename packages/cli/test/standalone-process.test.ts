@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -139,7 +139,12 @@ describe('fleetgate standalone', () => {
       assert.deepEqual((await publish()).problems, [])
 
       // A location naming an upstream that does not exist: refused, generation 1 keeps serving.
-      await writeFile(configPath, configToml(serverPort, backendPort).replace('upstream = "api"', 'upstream = "missing"'))
+      // Replaced whole (temp file + rename), as editors save: the watcher never reads half a file.
+      const replace = async (text: string) => {
+        await writeFile(`${configPath}.tmp`, text)
+        await rename(`${configPath}.tmp`, configPath)
+      }
+      await replace(configToml(serverPort, backendPort).replace('upstream = "api"', 'upstream = "missing"'))
       await waitFor('the refusal in GET /publish', async () => (await publish()).problems.length > 0, 15_000)
       const refused = await publish()
       assert.equal(refused.generation, 1)
@@ -150,9 +155,11 @@ describe('fleetgate standalone', () => {
       assert.match(ctl.output, /problems:\n {2}locations\.api\.upstream: .*not imported/)
 
       // Fixed with a new config: imported as generation 2, and the refusal is gone.
-      await writeFile(configPath, configToml(serverPort, backendPort).replace('path = "/"', 'path = "/v2"'))
+      await replace(configToml(serverPort, backendPort).replace('path = "/"', 'path = "/v2"'))
       await waitFor('generation 2', async () => (await publish()).generation === 2, 15_000)
-      assert.deepEqual((await publish()).problems, [])
+      // Cleared once the import has ended, a moment after the publish it made shows.
+      await waitFor('the refusal cleared', async () => (await publish()).problems.length === 0, 15_000)
+      assert.equal((await publish()).generation, 2)
     } finally {
       assert.equal(await gateway.process.stop(10_000), 0, gateway.process.output())
     }
