@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http'
 import { type Duplex, pipeline } from 'node:stream'
 import { errorReply, sendError } from '../error-response.ts'
 import type { ErrorCode } from '../errors.ts'
+import { clientClosed, isClientGone } from '../proxy/client-gone.ts'
 import type { ForwardHooks, ForwardOutcome } from '../proxy/forward.ts'
 import { normalizePath } from '../proxy/normalize-path.ts'
 import type { PluginChain } from './chain.ts'
@@ -46,7 +47,7 @@ function runRequestHooks(
     if (isPromise(result)) {
       result.then(
         (r) => {
-          if (res.destroyed) end(clientGone(res))
+          if (isClientGone(res)) end(clientClosed(new Error('the client closed the connection while a plugin waited')))
           else if (!answerRequest(chain, ctx, res, end, name, r)) runRequestHooks(chain, ctx, res, proceed, end, i + 1)
         },
         (err: unknown) => failRequest(chain, ctx, res, name, err, end),
@@ -302,8 +303,4 @@ function logFailure(chain: PluginChain, ctx: RequestContext, name: string, phase
   countPluginFailure(name, phase)
   chain.logger.error({ err, errorId, plugin: name, phase, method: ctx.method, path: ctx.path, location: ctx.location }, 'plugin failed')
   return errorId
-}
-
-function clientGone(res: ServerResponse): ForwardOutcome {
-  return { status: res.statusCode, backend: undefined, attempts: 0, error: undefined, cause: new Error('client closed the connection') }
 }

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
 import type { Dispatcher } from 'undici'
 import { sendError } from '../error-response.ts'
-import { ERROR_CODES, type ErrorCode, GatewayError } from '../errors.ts'
+import { type ErrorCode, GatewayError } from '../errors.ts'
 import { requestStart } from '../observability/request-start.ts'
 import type { PluginChain } from '../plugins/chain.ts'
 import { type ContextFacts, createRequestContext } from '../plugins/context.ts'
@@ -22,7 +22,7 @@ import type { Route as RouteMatch, RouteRequest } from '../router/types.ts'
 import type { LocationRuntime, ServerRuntime, Snapshot } from '../snapshot.ts'
 import type { BalanceRequest } from '../upstream/types.ts'
 import { BodyLimit, readBody } from './body-limit.ts'
-import { isClientGone } from './client-gone.ts'
+import { clientClosed, isClientGone } from './client-gone.ts'
 import { isTrusted, peerAddress, resolveClientIp } from './client-ip.ts'
 import { type ForwardOutcome, type ForwardPlan, forward } from './forward.ts'
 import { useGrpcWeb } from './grpc-web.ts'
@@ -240,15 +240,10 @@ function proxy(snap: Snapshot, req: IncomingMessage, res: ServerResponse, routed
     },
     (err: unknown) => {
       // A client gone mid-body is no bad request: nothing can be answered, and no backend saw it.
-      if (isClientGone(res)) endClientGone(routed, err)
+      if (isClientGone(res)) routed.end(clientClosed(err))
       else rejectRouted(req, res, routed, err instanceof GatewayError ? err.code : 'BAD_REQUEST')
     },
   )
-}
-
-/** Ends a routed request whose client went away before it was forwarded: 499 CLIENT_CLOSED. */
-function endClientGone(routed: Routed, cause: unknown): void {
-  routed.end({ status: ERROR_CODES.CLIENT_CLOSED.status, backend: undefined, attempts: 0, error: 'CLIENT_CLOSED', cause })
 }
 
 /** Answers a gateway error for a routed request: through its plugins' response hooks, if it has any. */
