@@ -1,17 +1,11 @@
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerOptions,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http'
-import { createServer as createH2Server, type Http2Server, constants as h2, type ServerHttp2Session, type Settings } from 'node:http2'
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http'
+import { createServer as createH2Server, type Http2Server, type ServerHttp2Session } from 'node:http2'
 import { createServer as createHttpsServer } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls'
-import { ERROR_CODES, type ErrorCode, GatewayError } from './errors.ts'
+import { onClientError, refuseConnect } from './client-error.ts'
+import { guardSession, h2Settings, maxHeaderPairs } from './h2-session.ts'
 import type { ServerRuntime } from './snapshot.ts'
 import type { ServerTls } from './tls/types.ts'
 
@@ -47,77 +41,6 @@ export function listenerKind(server: ServerRuntime): string {
   return `https${server.config.enable_http2 ? '+h2' : ''}${clientCert}`
 }
 
-/** Node's parser errors that are not a plain 400 BAD_REQUEST. */
-const CLIENT_ERRORS: Record<string, ErrorCode> = {
-  HPE_HEADER_OVERFLOW: 'HEADERS_TOO_LARGE',
-  ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
-}
-
-/** The body of the listener's own error answers (requests Node's HTTP/1.1 parser refuses), as sendError writes it. */
-function clientErrorBody(code: ErrorCode): string {
-  const { status, message } = ERROR_CODES[code]
-  return `${JSON.stringify({ error: { code, status, message } })}\n`
-}
-
-/** Answers a request Node could not parse (400, 431, 408) and closes the connection; never throws. */
-function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy()
-    return
-  }
-  // Bytes the parser refuses after a request it accepted (data after "Connection: close", a
-  // bad pipelined request): that request's response is still on its way and must not be
-  // preceded by a 400. It ends the connection once it is sent; nothing more is read.
-  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
-  if (pending != null) {
-    const req = pending.req
-    // The client closed its side in the middle of that request's body: the body can never be
-    // whole, so the connection goes as on a reset and the request is recorded as CLIENT_CLOSED
-    // (kept, it would wait for the rest until request_timeout).
-    if (err.code === 'HPE_INVALID_EOF_STATE' && req?.complete === false) socket.destroy()
-    else {
-      pending.shouldKeepAlive = false
-      // The body turned malformed partway (a bad chunk size line, bytes where a chunk's CRLF
-      // belongs): nothing more will be parsed, so the request fails now, as the client's fault.
-      if (req?.complete === false)
-        failRequestBody(req, new GatewayError(CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST', undefined, { cause: err }))
-    }
-    return
-  }
-  const code = CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'
-  const status = ERROR_CODES[code].status
-  const body = clientErrorBody(code)
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: ${code}\r\nconnection: close\r\n\r\n${body}`,
-  )
-}
-
-/**
- * Fails a request's body stream with `err` and keeps its connection, so that the gateway can
- * still answer (400, or a cut response: see forward.ts and handler.ts) and the connection ends
- * after it (shouldKeepAlive). IncomingMessage's own destroy would destroy the socket at once: the
- * client would never learn why, and the request would be recorded as CLIENT_CLOSED.
- */
-function failRequestBody(req: IncomingMessage, err: GatewayError): void {
-  if (req.destroyed) return
-  ;(req as IncomingMessage & { _destroy: typeof destroyBodyOnly })._destroy = destroyBodyOnly
-  req.destroy(err)
-}
-
-/** A stream-only _destroy; like IncomingMessage's, it emits the error only to a stream someone listens to. */
-function destroyBodyOnly(this: IncomingMessage, err: Error | null, cb: (err?: Error | null) => void): void {
-  cb(this.listenerCount('error') === 0 ? null : err)
-}
-
-/** Answers an HTTP/1.1 CONNECT with 405 and closes: Fleetgate is a reverse proxy, not a tunnel. */
-function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
-  const body = `${JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', status: 405, message: 'CONNECT is not supported' } })}\n`
-  socket.on('error', () => {})
-  socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: METHOD_NOT_ALLOWED\r\nconnection: close\r\n\r\n${body}`,
-  )
-}
-
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
 
 /**
@@ -149,63 +72,6 @@ function sniffH2c(socket: Socket, onH1: (socket: Socket, head: Buffer) => void, 
   const onClose = () => clearTimeout(timer)
   socket.on('data', onData)
   socket.once('close', onClose)
-}
-
-/** Most header fields nghttp2 accepts in one request (the extra 8: pseudo-header fields). */
-const maxHeaderPairs = (rt: ServerRuntime) => rt.maxHeaders + 8
-
-function h2Settings(rt: ServerRuntime): Settings {
-  return {
-    maxConcurrentStreams: rt.config.h2_max_concurrent_streams,
-    // nghttp2 resets (no 431) a stream whose header list, counted with 32 octets a field on top
-    // (RFC 9113 6.5.2), is over this, and only once the client acknowledged it: the first requests
-    // of a session are not held to it at all. max_header_size itself is checked on each request
-    // (handler.ts); this is a backstop set well above it, so that a head the gateway
-    // admits is never reset and one a little too big gets the 431.
-    maxHeaderListSize: Math.min(2 * rt.maxHeaderSize + 32 * maxHeaderPairs(rt), 2 ** 32 - 1),
-    // RFC 8441: WebSocket over HTTP/2 (extended CONNECT).
-    enableConnectProtocol: true,
-  }
-}
-
-/** Per-connection HTTP/2 guard: closes a session whose client resets streams faster than allowed (rapid reset). */
-function guardSession(session: ServerHttp2Session, limits: { resetsPerSecond: number; idleMs: number }): void {
-  let windowStart = 0
-  let resets = 0
-  let refused = false
-  session.on('stream', (stream) => {
-    stream.once('aborted', () => {
-      const now = performance.now()
-      if (now - windowStart > 1000) {
-        windowStart = now
-        resets = 0
-      }
-      if (++resets > limits.resetsPerSecond && !refused && !session.closed) {
-        refused = true
-        // GOAWAY alone (nghttp2 refuses new streams from then on), and the connection torn down a
-        // moment later. Destroyed at once, the socket closed before the frame was flushed; and
-        // session.close() with no stream open destroys at once too, sending its own GOAWAY
-        // (NO_ERROR or INTERNAL_ERROR) that could reach the client first: it never learnt why.
-        session.goaway(h2.NGHTTP2_ENHANCE_YOUR_CALM)
-        setTimeout(() => session.destroy(), 1000).unref()
-      }
-    })
-  })
-  // An idle session is closed gracefully: streams still open (a long gRPC stream) may finish.
-  session.setTimeout(limits.idleMs, () => session.close())
-  session.once('close', () => clearTimeout(idleTimerOf(session)))
-  session.on('error', () => {})
-}
-
-/**
- * The idle timer `session.setTimeout` armed. Node (24.21) leaves it armed when the session is
- * destroyed, and `setTimeout(0)` does nothing on a destroyed session, so every closed session
- * stayed reachable from the timer list until its idle time (keepalive_timeout, 60 s) ran out.
- * Node keeps the timer under a symbol described "timeout"; undefined if that ever changes.
- */
-function idleTimerOf(session: ServerHttp2Session): NodeJS.Timeout | undefined {
-  const key = Object.getOwnPropertySymbols(session).find((symbol) => symbol.description === 'timeout')
-  return key === undefined ? undefined : (session as unknown as Record<symbol, NodeJS.Timeout | undefined>)[key]
 }
 
 /**
