@@ -89,3 +89,32 @@ export function startRssSampler(pgid: number, intervalMs = 200): RssSampler {
     },
   }
 }
+
+/**
+ * CPU time in nanoseconds used so far by the threads of the processes of group `pgid` (the
+ * first field of /proc/PID/task/TID/schedstat), wrapper shells left out, summed by thread name
+ * (`comm`: "node" for the main thread, "WorkerThread" for a worker, "V8 DefaultWorke" for V8's
+ * GC helpers). Finer than the clock ticks of readGroupCpuTicks (10 ms): a 5 s share of a core is
+ * read to well under 0.1 %.
+ */
+export function readGroupCpuNsByThread(pgid: number): Map<string, number> {
+  const byName = new Map<string, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = readProc(`/proc/${entry}/stat`)
+    if (stat === undefined) continue
+    if (parseStatPgrp(stat) !== pgid || isWrapperShell(entry)) continue
+    let tasks: string[]
+    try {
+      tasks = readdirSync(`/proc/${entry}/task`)
+    } catch {
+      continue // the process ended between listing and reading
+    }
+    for (const tid of tasks) {
+      const ns = Number(readProc(`/proc/${entry}/task/${tid}/schedstat`)?.split(' ')[0] ?? 0)
+      const name = readProc(`/proc/${entry}/task/${tid}/comm`)?.trim() ?? '?'
+      byName.set(name, (byName.get(name) ?? 0) + ns)
+    }
+  }
+  return byName
+}
