@@ -1,11 +1,18 @@
 import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
-import type { FromSpanWorker, SpanValue, SpanWorkerData, ToSpanWorker } from './span-record.ts'
+import type { FromSpanWorker, SpanTarget, SpanValue, SpanWorkerData, ToSpanWorker } from './span-record.ts'
 
 /** Finished spans go to the export thread in batches: at most this long after they end... */
 const HANDOFF_DELAY_MS = 200
 /** ...or as soon as this many are waiting. */
 const HANDOFF_BATCH = 256
+/**
+ * Batches handed over that the export thread has not taken in yet: past this many (16k spans at
+ * most), a batch is dropped instead of queued. The thread falls behind only when it gets too
+ * little CPU for the spans (a saturated core, a high sampling ratio); unbounded, its queue would
+ * grow the process's memory for as long as that lasts.
+ */
+const MAX_WAITING_BATCHES = 64
 /** How long a shutdown waits for the export thread's last export. */
 const SHUTDOWN_TIMEOUT_MS = 10_000
 /** The same warning of the export thread (a collector that is down) is logged at most this often. */
@@ -15,11 +22,19 @@ const WARN_EVERY_MS = 60_000
  * The main thread's end of the export thread: finished spans wait in a batch that is posted
  * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). The thread starts with the first
  * finished span, so tracing that samples nothing costs no thread and no SDK. If the thread
- * dies, tracing logs it once and drops spans from then on; the proxy goes on.
+ * dies, tracing logs it once and drops spans from then on; the proxy goes on. A thread that
+ * falls behind (MAX_WAITING_BATCHES) has spans dropped, not queued without bound.
  */
 export class SpanHandoff {
   readonly #data: SpanWorkerData
   readonly #logger: Logger
+  readonly #maxWaiting: number
+  /** How many batches the thread has taken in (it counts them; see SpanWorkerData.taken). */
+  readonly #taken: Int32Array
+  /** How many batches were posted to the thread. */
+  #posted = 0
+  /** Spans dropped because the thread was behind, in all. */
+  #dropped = 0
   #worker: Worker | undefined
   #batch: SpanValue[] = []
   /** Spans in #batch. */
@@ -30,9 +45,13 @@ export class SpanHandoff {
   /** Warnings by text: when each was last logged, and how many were held back since. */
   readonly #warned = new Map<string, { at: number; held: number }>()
 
-  constructor(data: SpanWorkerData, logger: Logger) {
-    this.#data = data
+  /** `maxWaitingBatches`: see MAX_WAITING_BATCHES (a test sets a smaller one). */
+  constructor(target: SpanTarget, logger: Logger, maxWaitingBatches = MAX_WAITING_BATCHES) {
+    const taken = new SharedArrayBuffer(4)
+    this.#data = { ...target, taken }
+    this.#taken = new Int32Array(taken)
     this.#logger = logger
+    this.#maxWaiting = maxWaitingBatches
   }
 
   /** The batch a finished span's values are appended to (span-record.ts's layout); added() follows. */
@@ -88,8 +107,15 @@ export class SpanHandoff {
     this.#timer = undefined
     if (this.#spans === 0 || this.#dead) return
     const spans = this.#batch
+    const count = this.#spans
     this.#batch = []
     this.#spans = 0
+    if (this.#posted - Atomics.load(this.#taken, 0) >= this.#maxWaiting) {
+      this.#dropped += count
+      this.#warn('the span export thread is behind; spans were dropped', `${this.#dropped} spans dropped since tracing started`)
+      return
+    }
+    this.#posted++
     this.#post({ type: 'spans', spans })
   }
 
@@ -106,6 +132,9 @@ export class SpanHandoff {
 
   async #shutdown(): Promise<void> {
     this.#flush()
+    // The warning while dropping is logged once a minute at most: the total comes last.
+    if (this.#dropped > 0)
+      this.#logger.warn({ dropped: this.#dropped }, 'tracing: spans dropped while the export thread was behind, in all')
     const worker = this.#worker
     if (worker === undefined) return
     if (!this.#dead) {

@@ -69,9 +69,17 @@ export type ToSpanWorker = { type: 'spans'; spans: SpanValue[] } | { type: 'shut
 /** What the export thread sends back: the SDK's own warnings, and the end of a shutdown. */
 export type FromSpanWorker = { type: 'warn'; message: string; detail: string } | { type: 'shut' }
 
-/** The worker's start data. */
-export interface SpanWorkerData {
-  /** The OTLP/HTTP traces URL (endpoint + /v1/traces). */
+/** Where the spans go: the OTLP/HTTP traces URL (endpoint + /v1/traces) and the service name. */
+export interface SpanTarget {
   url: string
   serviceName: string
+}
+
+/** The worker's start data. */
+export interface SpanWorkerData extends SpanTarget {
+  /**
+   * One Int32 the thread counts the 'spans' messages it has taken in (Atomics.add), so that the
+   * main thread sees how many batches wait for it without a message back.
+   */
+  taken: SharedArrayBuffer
 }

@@ -132,6 +132,8 @@ function record(batch: readonly SpanValue[], at: number): number {
   return at + SPAN_HEAD + names.length
 }
 
+const taken = new Int32Array(data.taken)
+
 port.on('message', (message: ToSpanWorker) => {
   if (message.type === 'spans') {
     const batch = message.spans
@@ -141,6 +143,7 @@ port.on('message', (message: ToSpanWorker) => {
       // Past a span that cannot be read, where the next one starts is unknown.
       warn('span records were dropped', err)
     }
+    Atomics.add(taken, 0, 1)
     return
   }
   processor.shutdown().then(
