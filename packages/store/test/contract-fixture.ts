@@ -57,6 +57,16 @@ export function collect(store: Store, key: string, opts: WatchOptions = {}): Col
   return out
 }
 
+/**
+ * A watch from the store's current revision on: every change after this resolves is delivered.
+ * (A watch with no `fromRevision` starts when the server has it, a moment after watch() returns:
+ * a write made in that moment may come before it. Tests that write at once start from a read.)
+ */
+export async function collectFromNow(store: Store, key: string, opts: { prefix?: boolean } = {}): Promise<Collected> {
+  const { revision } = await store.getPrefix(key)
+  return collect(store, key, { ...opts, fromRevision: revision + 1 })
+}
+
 /** The events as `type key=value@revision` lines, easy to compare. */
 export function describeEvents(events: StoreEvent[]): string[] {
   return events.map((e) => `${e.type} ${e.key}=${e.value.toString()}@${e.modRevision}`)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { waitFor } from '@fleetgate/testkit'
-import { collect, describeEvents, type StoreFixture, withStore } from './contract-fixture.ts'
+import { collect, collectFromNow, describeEvents, type StoreFixture, withStore } from './contract-fixture.ts'
 
 /** Watches: order, replay, resume after a disconnect, resync after compaction. */
 export function watchContract(fixture: StoreFixture): void {
@@ -9,7 +9,7 @@ export function watchContract(fixture: StoreFixture): void {
 
   test('delivers puts and deletes under a prefix in order, a txn as one revision', () =>
     withStore(fixture, async ({ store }) => {
-      const seen = collect(store, 'w/', { prefix: true })
+      const seen = await collectFromNow(store, 'w/', { prefix: true })
       const r1 = (await store.put('w/a', '1')).revision
       await store.put('x', 'not watched')
       const r3 = (await store.put('w/b', '2')).revision
@@ -34,9 +34,29 @@ export function watchContract(fixture: StoreFixture): void {
       await seen.close()
     }))
 
+  test('a watch with no fromRevision delivers the changes made once the server has it, in order', () =>
+    withStore(fixture, async ({ store }) => {
+      const seen = collect(store, 'n/', { prefix: true })
+      // When the server has the watch is not known to the caller: write until a write shows.
+      let puts = 0
+      await waitFor('a write seen by the watch', async () => {
+        await store.put('n/k', String(++puts))
+        return seen.events.length > 0
+      })
+      const first = Number(seen.events[0]?.value.toString())
+      await store.put('n/k', 'last')
+      await waitFor('the last write', () => seen.events.at(-1)?.value.toString() === 'last')
+      const expected = [...Array.from({ length: puts - first + 1 }, (_, i) => String(first + i)), 'last']
+      assert.deepEqual(
+        seen.events.map((e) => e.value.toString()),
+        expected,
+      )
+      await seen.close()
+    }))
+
   test('watches one key without the keys it prefixes', () =>
     withStore(fixture, async ({ store }) => {
-      const seen = collect(store, 'k')
+      const seen = await collectFromNow(store, 'k')
       await store.put('k2', 'sibling')
       await store.put('k', 'mine')
       await store.put('k/child', 'child')
@@ -80,7 +100,7 @@ export function watchContract(fixture: StoreFixture): void {
 
   test('resumes a watch across a server restart without losing writes made as it came back', serverOnly, () =>
     withStore(fixture, async ({ store, restartBackend, side }) => {
-      const seen = collect(store, 'w/', { prefix: true })
+      const seen = await collectFromNow(store, 'w/', { prefix: true })
       await store.put('w/1', '1')
       await seen.waitForEvents(1)
       await restartBackend?.()
@@ -99,7 +119,7 @@ export function watchContract(fixture: StoreFixture): void {
 
   test('resumes a watch from its last event after being cut off, delivering the writes made meanwhile', serverOnly, () =>
     withStore(fixture, async ({ store, whileCutOff }) => {
-      const seen = collect(store, 'w/', { prefix: true })
+      const seen = await collectFromNow(store, 'w/', { prefix: true })
       await store.put('w/1', '1')
       await seen.waitForEvents(1)
       await whileCutOff?.(async (side) => {
@@ -119,7 +139,7 @@ export function watchContract(fixture: StoreFixture): void {
 
   test('signals a resync when history it missed was compacted while cut off', serverOnly, () =>
     withStore(fixture, async ({ store, whileCutOff }) => {
-      const seen = collect(store, 'w/', { prefix: true })
+      const seen = await collectFromNow(store, 'w/', { prefix: true })
       await store.put('w/1', '1')
       await seen.waitForEvents(1)
       await whileCutOff?.(async (side) => {
