@@ -12,20 +12,13 @@
 //   node_modules/.bin/node bench/ab.ts fleetgate fleetgate   (A/A: how much the method itself moves)
 //   BENCH_AB_STARTS (default 4), BENCH_AB_PAIRS per start (default 4), BENCH_AB_BURST seconds
 //   (default 3), BENCH_CONNECTIONS (default 50)
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startBackend } from './nginx.ts'
-import { findTools, pinSelf, planCpus } from './preflight.ts'
-import { stopAll, stopEverythingOnExit } from './processes.ts'
+import { type Pair, runPair } from './pair.ts'
 import { waitUntilServing } from './readiness.ts'
 import { readGroupCpuTicks } from './rss.ts'
-import { positiveNumber, readSettings, WRK_THREADS } from './settings.ts'
+import { positiveNumber, WRK_THREADS } from './settings.ts'
 import { median, percentChange, quantile } from './stats.ts'
-import { allTargets, type StartedTarget, type TargetContext } from './targets.ts'
+import type { StartedTarget, TargetContext } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
-
-const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '')
 
 function log(message: string): void {
   process.stderr.write(`[ab] ${message}\n`)
@@ -47,87 +40,61 @@ async function burst(ctx: TargetContext, target: StartedTarget, seconds: number,
   return { rps: wrk.requestsPerSec, usPerRequest: (ticks * 10_000) / Math.max(wrk.requests, 1) }
 }
 
-async function main(): Promise<void> {
-  const [nameA, nameB] = process.argv.slice(2)
-  const known = allTargets().map((t) => t.target)
-  const a = known.find((t) => t.name === nameA)
-  const b = known.find((t) => t.name === nameB)
-  if (a === undefined || b === undefined) {
-    throw new Error(`usage: bench/ab.ts TARGET_A TARGET_B (two of: ${known.map((t) => t.name).join(', ')}; the same twice is an A/A check)`)
-  }
+async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
   const starts = positiveNumber('BENCH_AB_STARTS', 4, 50)
   const pairs = positiveNumber('BENCH_AB_PAIRS', 4, 200)
   const seconds = positiveNumber('BENCH_AB_BURST', 3, 60)
-  const { connections } = readSettings()
-  stopEverythingOnExit()
-  const tools = findTools()
-  const cpus = planCpus()
-  pinSelf(tools, cpus.load)
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-ab-'))
-  try {
-    const backend = await startBackend(tools, join(dir, 'nginx-backend'), cpus.load)
-    const ctx: TargetContext = { tools, cpus, dir, repoRoot, backendPort: backend.port }
-    const rpsRatios: number[] = []
-    const cpuRatios: number[] = []
-    const perStart: string[] = []
-    for (let s = 0; s < starts; s++) {
-      // A first, then B first: neither always starts into the emptier machine.
-      const started: Partial<Record<'a' | 'b', StartedTarget>> = {}
-      for (const side of s % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
-        const target = side === 'a' ? a : b
-        const proc = await target.start(ctx)
-        await waitUntilServing(proc.process, proc.url, 20_000)
-        started[side] = proc
-      }
-      const sa = started.a as StartedTarget
-      const sb = started.b as StartedTarget
-      log(`start ${s + 1}/${starts}: warm-up, one burst each`)
-      await burst(ctx, sa, seconds, connections)
-      await burst(ctx, sb, seconds, connections)
-      const startRatios: number[] = []
-      for (let i = 0; i < pairs; i++) {
-        // A B, then B A: neither side always goes first.
-        const order = i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)
-        const got: Partial<Record<'a' | 'b', Burst>> = {}
-        for (const side of order) got[side] = await burst(ctx, side === 'a' ? sa : sb, seconds, connections)
-        const ra = got.a as Burst
-        const rb = got.b as Burst
-        rpsRatios.push(rb.rps / ra.rps)
-        cpuRatios.push(rb.usPerRequest / ra.usPerRequest)
-        startRatios.push(rb.rps / ra.rps)
-        log(
-          `start ${s + 1} pair ${i + 1}/${pairs}: ${a.name} ${Math.round(ra.rps)} req/s ${ra.usPerRequest.toFixed(1)} µs/req; ` +
-            `${b.name} ${Math.round(rb.rps)} req/s ${rb.usPerRequest.toFixed(1)} µs/req`,
-        )
-      }
-      perStart.push(pct(median(startRatios)))
-      await Promise.all([sa.process.stop(), sb.process.stop()])
+  const rpsRatios: number[] = []
+  const cpuRatios: number[] = []
+  const perStart: string[] = []
+  for (let s = 0; s < starts; s++) {
+    // A first, then B first: neither always starts into the emptier machine.
+    const started: Partial<Record<'a' | 'b', StartedTarget>> = {}
+    for (const side of s % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+      const target = side === 'a' ? a : b
+      const proc = await target.start(ctx)
+      await waitUntilServing(proc.process, proc.url, 20_000)
+      started[side] = proc
     }
-    const line = (label: string, ratios: number[]) =>
-      `| ${label} | ${pct(median(ratios))} | ${pct(quantile(ratios, 0.25))} .. ${pct(quantile(ratios, 0.75))} |`
-    process.stdout.write(
-      [
-        `${b.name} against ${a.name}: ${starts} starts × ${pairs} pairs of ${seconds} s bursts, wrk -c${connections}, both proxies on CPU ${cpus.proxy}`,
-        '',
-        '| figure | median | middle half of the pairs |',
-        '|---|---:|---:|',
-        line('req/s', rpsRatios),
-        line('proxy CPU per request', cpuRatios),
-        '',
-        `req/s, median of each start: ${perStart.join(', ')}`,
-        '',
-      ].join('\n'),
-    )
-  } finally {
-    await stopAll()
-    rmSync(dir, { recursive: true, force: true })
+    const sa = started.a as StartedTarget
+    const sb = started.b as StartedTarget
+    log(`start ${s + 1}/${starts}: warm-up, one burst each`)
+    await burst(ctx, sa, seconds, connections)
+    await burst(ctx, sb, seconds, connections)
+    const startRatios: number[] = []
+    for (let i = 0; i < pairs; i++) {
+      // A B, then B A: neither side always goes first.
+      const order = i % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)
+      const got: Partial<Record<'a' | 'b', Burst>> = {}
+      for (const side of order) got[side] = await burst(ctx, side === 'a' ? sa : sb, seconds, connections)
+      const ra = got.a as Burst
+      const rb = got.b as Burst
+      rpsRatios.push(rb.rps / ra.rps)
+      cpuRatios.push(rb.usPerRequest / ra.usPerRequest)
+      startRatios.push(rb.rps / ra.rps)
+      log(
+        `start ${s + 1} pair ${i + 1}/${pairs}: ${a.name} ${Math.round(ra.rps)} req/s ${ra.usPerRequest.toFixed(1)} µs/req; ` +
+          `${b.name} ${Math.round(rb.rps)} req/s ${rb.usPerRequest.toFixed(1)} µs/req`,
+      )
+    }
+    perStart.push(pct(median(startRatios)))
+    await Promise.all([sa.process.stop(), sb.process.stop()])
   }
+  const line = (label: string, ratios: number[]) =>
+    `| ${label} | ${pct(median(ratios))} | ${pct(quantile(ratios, 0.25))} .. ${pct(quantile(ratios, 0.75))} |`
+  process.stdout.write(
+    [
+      `${b.name} against ${a.name}: ${starts} starts × ${pairs} pairs of ${seconds} s bursts, wrk -c${connections}, both proxies on CPU ${ctx.cpus.proxy}`,
+      '',
+      '| figure | median | middle half of the pairs |',
+      '|---|---:|---:|',
+      line('req/s', rpsRatios),
+      line('proxy CPU per request', cpuRatios),
+      '',
+      `req/s, median of each start: ${perStart.join(', ')}`,
+      '',
+    ].join('\n'),
+  )
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`[ab] ${err.message}\n`)
-    void stopAll().finally(() => process.exit(1))
-  },
-)
+runPair('ab', measure)

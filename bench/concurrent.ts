@@ -22,20 +22,13 @@
 //   node_modules/.bin/node bench/concurrent.ts fleetgate fleetgate   (A/A: the method's own noise)
 //   BENCH_CC_STARTS (default 6), BENCH_CC_ROUNDS per start (default 5), BENCH_CC_BURST seconds
 //   (default 5), BENCH_CONNECTIONS per target (default 50)
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { startBackend } from './nginx.ts'
-import { findTools, pinSelf, planCpus } from './preflight.ts'
-import { stopAll, stopEverythingOnExit } from './processes.ts'
+import { type Pair, runPair } from './pair.ts'
 import { waitUntilServing } from './readiness.ts'
 import { readGroupCpuNsByThread } from './rss.ts'
-import { positiveNumber, readSettings, WRK_THREADS } from './settings.ts'
+import { positiveNumber, WRK_THREADS } from './settings.ts'
 import { median, percentChange, quantile } from './stats.ts'
-import { allTargets, type StartedTarget, type TargetContext } from './targets.ts'
+import type { StartedTarget, TargetContext } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
-
-const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '')
 
 function log(message: string): void {
   process.stderr.write(`[concurrent] ${message}\n`)
@@ -85,90 +78,62 @@ function skipFailed(err: unknown): undefined {
   return undefined
 }
 
-async function main(): Promise<void> {
-  const [nameA, nameB] = process.argv.slice(2)
-  const known = allTargets().map((t) => t.target)
-  const a = known.find((t) => t.name === nameA)
-  const b = known.find((t) => t.name === nameB)
-  if (a === undefined || b === undefined) {
-    throw new Error(
-      `usage: bench/concurrent.ts TARGET_A TARGET_B (two of: ${known.map((t) => t.name).join(', ')}; the same twice is an A/A check)`,
-    )
-  }
+async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
   const starts = positiveNumber('BENCH_CC_STARTS', 6, 50)
   const rounds = positiveNumber('BENCH_CC_ROUNDS', 5, 200)
   const seconds = positiveNumber('BENCH_CC_BURST', 5, 60)
-  const { connections } = readSettings()
-  stopEverythingOnExit()
-  const tools = findTools()
-  const cpus = planCpus()
-  pinSelf(tools, cpus.load)
-  const dir = mkdtempSync(join(tmpdir(), 'fleetgate-concurrent-'))
-  try {
-    const backend = await startBackend(tools, join(dir, 'nginx-backend'), cpus.load)
-    const ctx: TargetContext = { tools, cpus, dir, repoRoot, backendPort: backend.port }
-    const cpuRatios: number[] = []
-    const rpsRatios: number[] = []
-    const perStart: string[] = []
-    let failed = 0
-    for (let s = 0; s < starts; s++) {
-      const order = s % 2 === 0 ? [a, b] : [b, a]
-      const started: StartedTarget[] = []
-      for (const target of order) {
-        const proc = await target.start(ctx)
-        await waitUntilServing(proc.process, proc.url, 20_000)
-        started.push(proc)
-      }
-      const [sa, sb] = (s % 2 === 0 ? started : [...started].reverse()) as [StartedTarget, StartedTarget]
-      log(`start ${s + 1}/${starts}: warm-up`)
-      await together(ctx, [sa, sb], seconds, connections).catch(skipFailed)
-      const startRatios: number[] = []
-      for (let r = 0; r < rounds; r++) {
-        const shares = await together(ctx, [sa, sb], seconds, connections).catch(skipFailed)
-        if (shares === undefined) {
-          // On a stalled VM wrk's 2 s timeout can go off; such a round is left out, not the run.
-          if (++failed > (starts * rounds) / 4) throw new Error(`${failed} rounds failed: the machine is too loaded to measure`)
-          continue
-        }
-        const [ra, rb] = shares as [Share, Share]
-        cpuRatios.push(rb.usPerRequest / ra.usPerRequest)
-        rpsRatios.push(rb.rps / ra.rps)
-        startRatios.push(rb.usPerRequest / ra.usPerRequest)
-        log(
-          `start ${s + 1} round ${r + 1}/${rounds}: ${a.name} ${Math.round(ra.rps)} req/s ${ra.usPerRequest.toFixed(1)} µs/req; ` +
-            `${b.name} ${Math.round(rb.rps)} req/s ${rb.usPerRequest.toFixed(1)} µs/req ` +
-            `(${a.name}: ${breakdown(ra.byThread)}; ${b.name}: ${breakdown(rb.byThread)})`,
-        )
-      }
-      perStart.push(percentChange(median(startRatios), 1))
-      await Promise.all([sa.process.stop(), sb.process.stop()])
+  const cpuRatios: number[] = []
+  const rpsRatios: number[] = []
+  const perStart: string[] = []
+  let failed = 0
+  for (let s = 0; s < starts; s++) {
+    const order = s % 2 === 0 ? [a, b] : [b, a]
+    const started: StartedTarget[] = []
+    for (const target of order) {
+      const proc = await target.start(ctx)
+      await waitUntilServing(proc.process, proc.url, 20_000)
+      started.push(proc)
     }
-    const line = (label: string, ratios: number[]) =>
-      `| ${label} | ${percentChange(median(ratios), 1)} | ${percentChange(quantile(ratios, 0.25), 1)} .. ${percentChange(quantile(ratios, 0.75), 1)} |`
-    process.stdout.write(
-      [
-        `${b.name} against ${a.name}, loaded together: ${starts} starts × ${rounds} rounds of ${seconds} s, wrk -c${connections} each, both proxies on CPU ${cpus.proxy}`,
-        '',
-        '| figure | median | middle half of the rounds |',
-        '|---|---:|---:|',
-        line('proxy CPU per request', cpuRatios),
-        line('req/s (not the figure: see the header)', rpsRatios),
-        '',
-        `CPU per request, median of each start: ${perStart.join(', ')}`,
-        ...(failed > 0 ? ['', `${failed} rounds left out: a request failed or timed out (see the log)`] : []),
-        '',
-      ].join('\n'),
-    )
-  } finally {
-    await stopAll()
-    rmSync(dir, { recursive: true, force: true })
+    const [sa, sb] = (s % 2 === 0 ? started : [...started].reverse()) as [StartedTarget, StartedTarget]
+    log(`start ${s + 1}/${starts}: warm-up`)
+    await together(ctx, [sa, sb], seconds, connections).catch(skipFailed)
+    const startRatios: number[] = []
+    for (let r = 0; r < rounds; r++) {
+      const shares = await together(ctx, [sa, sb], seconds, connections).catch(skipFailed)
+      if (shares === undefined) {
+        // On a stalled VM wrk's 2 s timeout can go off; such a round is left out, not the run.
+        if (++failed > (starts * rounds) / 4) throw new Error(`${failed} rounds failed: the machine is too loaded to measure`)
+        continue
+      }
+      const [ra, rb] = shares as [Share, Share]
+      cpuRatios.push(rb.usPerRequest / ra.usPerRequest)
+      rpsRatios.push(rb.rps / ra.rps)
+      startRatios.push(rb.usPerRequest / ra.usPerRequest)
+      log(
+        `start ${s + 1} round ${r + 1}/${rounds}: ${a.name} ${Math.round(ra.rps)} req/s ${ra.usPerRequest.toFixed(1)} µs/req; ` +
+          `${b.name} ${Math.round(rb.rps)} req/s ${rb.usPerRequest.toFixed(1)} µs/req ` +
+          `(${a.name}: ${breakdown(ra.byThread)}; ${b.name}: ${breakdown(rb.byThread)})`,
+      )
+    }
+    perStart.push(percentChange(median(startRatios), 1))
+    await Promise.all([sa.process.stop(), sb.process.stop()])
   }
+  const line = (label: string, ratios: number[]) =>
+    `| ${label} | ${percentChange(median(ratios), 1)} | ${percentChange(quantile(ratios, 0.25), 1)} .. ${percentChange(quantile(ratios, 0.75), 1)} |`
+  process.stdout.write(
+    [
+      `${b.name} against ${a.name}, loaded together: ${starts} starts × ${rounds} rounds of ${seconds} s, wrk -c${connections} each, both proxies on CPU ${ctx.cpus.proxy}`,
+      '',
+      '| figure | median | middle half of the rounds |',
+      '|---|---:|---:|',
+      line('proxy CPU per request', cpuRatios),
+      line('req/s (not the figure: see the header)', rpsRatios),
+      '',
+      `CPU per request, median of each start: ${perStart.join(', ')}`,
+      ...(failed > 0 ? ['', `${failed} rounds left out: a request failed or timed out (see the log)`] : []),
+      '',
+    ].join('\n'),
+  )
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    process.stderr.write(`[concurrent] ${err.message}\n`)
-    void stopAll().finally(() => process.exit(1))
-  },
-)
+runPair('concurrent', measure)

@@ -1,0 +1,59 @@
+// What the two A/B scripts (ab.ts: alternating bursts; concurrent.ts: both loaded at once) share:
+// the two targets named on the command line, the nginx backend on the load core, and the cleanup.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startBackend } from './nginx.ts'
+import { findTools, pinSelf, planCpus } from './preflight.ts'
+import { stopAll, stopEverythingOnExit } from './processes.ts'
+import { readSettings } from './settings.ts'
+import { allTargets, type Target, type TargetContext } from './targets.ts'
+
+const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '')
+
+/** The two targets and what starting them needs. */
+export interface Pair {
+  a: Target
+  b: Target
+  ctx: TargetContext
+  /** wrk connections per target (BENCH_CONNECTIONS). */
+  connections: number
+}
+
+/**
+ * Runs `measure` on the two targets named in argv (`bench/SCRIPT.ts A B`), with an nginx backend on
+ * the load core, then stops every process and exits: 0, or 1 with the error on stderr as `[tag]`.
+ */
+export function runPair(tag: string, measure: (pair: Pair) => Promise<void>): void {
+  const run = async () => {
+    const [nameA, nameB] = process.argv.slice(2)
+    const known = allTargets().map((t) => t.target)
+    const a = known.find((t) => t.name === nameA)
+    const b = known.find((t) => t.name === nameB)
+    if (a === undefined || b === undefined) {
+      throw new Error(
+        `usage: bench/${tag}.ts TARGET_A TARGET_B (two of: ${known.map((t) => t.name).join(', ')}; the same twice is an A/A check)`,
+      )
+    }
+    const { connections } = readSettings()
+    stopEverythingOnExit()
+    const tools = findTools()
+    const cpus = planCpus()
+    pinSelf(tools, cpus.load)
+    const dir = mkdtempSync(join(tmpdir(), `fleetgate-${tag}-`))
+    try {
+      const backend = await startBackend(tools, join(dir, 'nginx-backend'), cpus.load)
+      await measure({ a, b, ctx: { tools, cpus, dir, repoRoot, backendPort: backend.port }, connections })
+    } finally {
+      await stopAll()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  run().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`[${tag}] ${err.message}\n`)
+      void stopAll().finally(() => process.exit(1))
+    },
+  )
+}
