@@ -1,12 +1,11 @@
 // Plugin values in the access log: who the request authenticated as, the cache's verdict, the
 // rate limiter's verdict, and any plugin variable by name with {$name}.
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { freePort, type GatewayProcess, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, logLines, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
 
 let backend: TestBackend
 let gateway: GatewayProcess
@@ -73,15 +72,7 @@ test('consumer, rate-limit verdict, cache status and {$var} reach the access log
   assert.deepEqual(statuses, [200, 200, 429])
   assert.equal(anonymous.status, 401)
 
-  let lines: string[] = []
-  await waitFor(
-    '4 access log lines',
-    () => {
-      lines = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter(Boolean) : []
-      return lines.length >= 4
-    },
-    5000,
-  )
+  const lines = await logLines(logPath, 4)
   const fields = lines.map((l) => l.split(' '))
   assert.deepEqual(fields[0]?.slice(0, 4), ['200', 'alice', 'allowed', '1'])
   assert.equal(fields[0]?.[4], 'MISS')

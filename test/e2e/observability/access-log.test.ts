@@ -1,12 +1,11 @@
 // Access logs through a real gateway: each preset, a custom format with many variables, and a
 // log path that cannot be written.
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { freePort, type GatewayProcess, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, logLines, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
 
 const PRESETS = ['combined', 'common', 'short', 'tiny', 'json'] as const
 const CUSTOM =
@@ -24,20 +23,6 @@ async function get(server: string, path: string, headers: Record<string, string>
   const res = await fetch(`http://127.0.0.1:${ports.get(server)}${path}`, { headers })
   await res.arrayBuffer()
   return res.status
-}
-
-/** The lines of `file` once it has `n` of them (the log is flushed asynchronously). */
-async function lines(file: string, n: number): Promise<string[]> {
-  let got: string[] = []
-  await waitFor(
-    `${n} lines in ${file}`,
-    () => {
-      got = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
-      return got.length >= n
-    },
-    5_000,
-  )
-  return got
 }
 
 before(async () => {
@@ -77,7 +62,7 @@ after(async () => {
 describe('access log presets', () => {
   test('combined writes the Apache combined format', async () => {
     await get('combined', '/api/a?x=1', { referer: 'http://ref.example/', 'user-agent': 'probe/1' })
-    const [line] = await lines(join(dir, 'combined.log'), 1)
+    const [line] = await logLines(join(dir, 'combined.log'), 1)
     assert.match(
       String(line),
       /^127\.0\.0\.1 - - \[\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/api\/a\?x=1 HTTP\/1\.1" 200 \d+ "http:\/\/ref\.example\/" "probe\/1"$/,
@@ -85,7 +70,7 @@ describe('access log presets', () => {
   })
   test('common writes the Apache common format', async () => {
     await get('common', '/api/b')
-    const [line] = await lines(join(dir, 'common.log'), 1)
+    const [line] = await logLines(join(dir, 'common.log'), 1)
     assert.match(String(line), /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/api\/b HTTP\/1\.1" 200 \d+$/)
   })
   test('a request with a body is logged with its remote address, and its connection stays usable', async () => {
@@ -95,24 +80,24 @@ describe('access log presets', () => {
     assert.equal(res.status, 200)
     await res.arrayBuffer()
     assert.equal(await get('common', '/api/after-post'), 200)
-    const text = (await lines(join(dir, 'common.log'), 3)).join('\n')
+    const text = (await logLines(join(dir, 'common.log'), 3)).join('\n')
     assert.match(text, /^127\.0\.0\.1 - - \[[^\]]+\] "POST \/api\/post HTTP\/1\.1" 200 \d+$/m)
     assert.match(text, /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/api\/after-post HTTP\/1\.1" 200 \d+$/m)
   })
   test('short writes remote, request, status, size and latency', async () => {
     await get('short', '/api/c')
-    const [line] = await lines(join(dir, 'short.log'), 1)
+    const [line] = await logLines(join(dir, 'short.log'), 1)
     assert.match(String(line), /^127\.0\.0\.1 GET \/api\/c HTTP\/1\.1 200 \d+ - [\d.]+ ms$/)
   })
   test('tiny writes request, status, size and latency', async () => {
     await get('tiny', '/api/d')
-    const [line] = await lines(join(dir, 'tiny.log'), 1)
+    const [line] = await logLines(join(dir, 'tiny.log'), 1)
     assert.match(String(line), /^GET \/api\/d 200 \d+ - [\d.]+ ms$/)
   })
   test('json writes one JSON object per request', async () => {
     await get('json', '/api/e?q=2')
     await get('json', '/missing')
-    const [ok, missing] = (await lines(join(dir, 'json.log'), 2)).map((l) => JSON.parse(l) as Record<string, unknown>)
+    const [ok, missing] = (await logLines(join(dir, 'json.log'), 2)).map((l) => JSON.parse(l) as Record<string, unknown>)
     assert.equal(ok?.path, '/api/e')
     assert.equal(ok?.query, 'q=2')
     assert.equal(ok?.status, 200)
@@ -135,7 +120,7 @@ describe('custom access log format', () => {
       authorization: 'Bearer top-secret',
       'user-agent': 'probe/2',
     })
-    const [line] = await lines(join(dir, 'custom.log'), 1)
+    const [line] = await logLines(join(dir, 'custom.log'), 1)
     const f = String(line).split('|')
     assert.equal(f.length, 35)
     assert.deepEqual(f.slice(0, 7), ['GET', '/api/f?k=v', '/api/f', 'k=v', `127.0.0.1:${ports.get('custom')}`, 'http', 'HTTP/1.1'])

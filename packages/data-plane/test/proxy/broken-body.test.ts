@@ -6,7 +6,6 @@
 // eject the only backend: the next request would get a 503).
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
@@ -14,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, type GatewayProcess, readRawResponse, startGateway, waitFor } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, jsonLogEntry, metricValue, readRawResponse, startGateway } from '@fleetgate/testkit'
 
 let backend: Server
 let gateway: GatewayProcess
@@ -92,27 +91,10 @@ interface LogEntry {
   error: string | null
 }
 
-/** The access log entry of the request to `path` (the log is written asynchronously). */
-async function logEntryOf(path: string, log = 'access.log'): Promise<LogEntry> {
-  const file = join(dir, log)
-  let found: string | undefined
-  await waitFor(
-    `a line for ${path} in ${file}`,
-    () => {
-      const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
-      found = lines.find((l) => (JSON.parse(l) as LogEntry).path === path)
-      return found !== undefined
-    },
-    5_000,
-  )
-  return JSON.parse(found as string)
-}
-
-async function metric(line: RegExp): Promise<number> {
-  const text = await (await fetch(`${gateway.statusUrl}/metrics`)).text()
-  const found = text.split('\n').find((l) => line.test(l))
-  return found === undefined ? 0 : Number(found.slice(found.lastIndexOf(' ') + 1))
-}
+/** The access log entry of the request to `path` in `log`. */
+const logEntryOf = (path: string, log = 'access.log') => jsonLogEntry<LogEntry>(join(dir, log), path)
+/** A /metrics sample's value (0 when absent). */
+const metric = (line: RegExp) => metricValue(gateway.statusUrl, line)
 
 const BROKEN = {
   'bad chunk size': 'zz\r\nhello\r\n',

@@ -6,7 +6,6 @@
 // their real body size.
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
-import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect as connectH2, constants as h2 } from 'node:http2'
 import { connect } from 'node:net'
@@ -14,7 +13,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, type GatewayProcess, rawRequest, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
+import {
+  freePort,
+  type GatewayProcess,
+  jsonLogEntry,
+  logLines,
+  metricValue,
+  rawRequest,
+  startBackend,
+  startGateway,
+  type TestBackend,
+} from '@fleetgate/testkit'
 
 let backend: TestBackend
 let gateway: GatewayProcess
@@ -88,25 +97,10 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-/** The lines of `file` once there are `n` (the log is written asynchronously). */
-async function logLines(file: string, n: number): Promise<string[]> {
-  let got: string[] = []
-  await waitFor(
-    `${n} lines in ${file}`,
-    () => {
-      got = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
-      return got.length >= n
-    },
-    5_000,
-  )
-  return got
-}
-
-async function metric(line: RegExp): Promise<number> {
-  const text = await (await fetch(`${gateway.statusUrl}/metrics`)).text()
-  const found = text.split('\n').find((l) => line.test(l))
-  return found === undefined ? 0 : Number(found.slice(found.lastIndexOf(' ') + 1))
-}
+/** A /metrics sample's value (0 when absent). */
+const metric = (line: RegExp) => metricValue(gateway.statusUrl, line)
+/** The access log entry of the request to `path`. */
+const logEntryOf = (path: string) => jsonLogEntry<{ path: string; status: number; error: string | null }>(join(dir, 'json.log'), path)
 
 const clientClosedErrors = /^fleetgate_http_errors_total\{.*code="CLIENT_CLOSED".*\} /
 const badRequestErrors = /^fleetgate_http_errors_total\{.*code="BAD_REQUEST".*\} /
@@ -149,22 +143,6 @@ test('logs the body size of the gateway error answers in the combined format', a
   ])
   assert.ok(notFound.body.length > 0)
 })
-
-/** The access log entry of the request to `path` (the log is written asynchronously). */
-async function logEntryOf(path: string): Promise<{ path: string; status: number; error: string | null }> {
-  const file = join(dir, 'json.log')
-  let found: string | undefined
-  await waitFor(
-    `a line for ${path} in ${file}`,
-    () => {
-      const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []
-      found = lines.find((l) => (JSON.parse(l) as { path: string }).path === path)
-      return found !== undefined
-    },
-    5_000,
-  )
-  return JSON.parse(found as string)
-}
 
 /**
  * Sends a request head announcing 1000 body bytes and 100 of them, then closes the socket: a

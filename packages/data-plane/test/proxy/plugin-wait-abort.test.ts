@@ -2,14 +2,13 @@
 // mock plugin's delay) is recorded as 499 CLIENT_CLOSED, as one that leaves while the backend
 // answers: through a real gateway process and a raw socket closed mid-wait.
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort, type GatewayProcess, startBackend, startGateway, type TestBackend, waitFor } from '@fleetgate/testkit'
+import { freePort, type GatewayProcess, jsonLogEntry, metricValue, startBackend, startGateway, type TestBackend } from '@fleetgate/testkit'
 
 let backend: TestBackend
 let gateway: GatewayProcess
@@ -55,18 +54,7 @@ test('a client gone while a plugin waits is logged 499 CLIENT_CLOSED, not the an
   socket.write('GET /waiting HTTP/1.1\r\nHost: gw.test\r\n\r\n')
   await sleep(100)
   socket.destroy()
-  const file = join(dir, 'access.log')
-  let line = ''
-  await waitFor(
-    'the access log line',
-    () => {
-      line = existsSync(file) ? (readFileSync(file, 'utf8').split('\n').find(Boolean) ?? '') : ''
-      return line !== ''
-    },
-    5_000,
-  )
-  const entry = JSON.parse(line) as { path: string; status: number; error: string | null }
+  const entry = await jsonLogEntry<{ path: string; status: number; error: string | null }>(join(dir, 'access.log'), '/waiting')
   assert.deepEqual([entry.path, entry.status, entry.error], ['/waiting', 499, 'CLIENT_CLOSED'])
-  const metrics = await (await fetch(`${gateway.statusUrl}/metrics`)).text()
-  assert.match(metrics, /^fleetgate_http_errors_total\{.*code="CLIENT_CLOSED".*\} 1$/m)
+  assert.equal(await metricValue(gateway.statusUrl, /^fleetgate_http_errors_total\{.*code="CLIENT_CLOSED".*\} /), 1)
 })
