@@ -1,5 +1,6 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { jsonErrorBody } from './error-response.ts'
 import { ERROR_CODES, type ErrorCode, GatewayError } from './errors.ts'
 
 // What an HTTP/1.1 listener answers on its own: requests Node's parser refuses (including a body
@@ -11,10 +12,14 @@ const CLIENT_ERRORS: Record<string, ErrorCode> = {
   ERR_HTTP_REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
 }
 
-/** The body of the listener's own error answers (requests Node's HTTP/1.1 parser refuses), as sendError writes it. */
-function clientErrorBody(code: ErrorCode): string {
-  const { status, message } = ERROR_CODES[code]
-  return `${JSON.stringify({ error: { code, status, message } })}\n`
+/**
+ * A whole HTTP/1.1 error answer, for a socket no ServerResponse writes to: the JSON body
+ * sendError writes, with the code in `x-fleetgate-error`, and the connection closed after it.
+ */
+function rawErrorAnswer(code: ErrorCode, message?: string): string {
+  const { status } = ERROR_CODES[code]
+  const body = jsonErrorBody(code, message)
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-fleetgate-error: ${code}\r\nconnection: close\r\n\r\n${body}`
 }
 
 /** Answers a request Node could not parse (400, 431, 408) and closes the connection; never throws. */
@@ -42,12 +47,7 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void 
     }
     return
   }
-  const code = CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'
-  const status = ERROR_CODES[code].status
-  const body = clientErrorBody(code)
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: ${code}\r\nconnection: close\r\n\r\n${body}`,
-  )
+  socket.end(rawErrorAnswer(CLIENT_ERRORS[err.code ?? ''] ?? 'BAD_REQUEST'))
 }
 
 /**
@@ -69,9 +69,6 @@ function destroyBodyOnly(this: IncomingMessage, err: Error | null, cb: (err?: Er
 
 /** Answers an HTTP/1.1 CONNECT with 405 and closes: Fleetgate is a reverse proxy, not a tunnel. */
 export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
-  const body = `${JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', status: 405, message: 'CONNECT is not supported' } })}\n`
   socket.on('error', () => {})
-  socket.end(
-    `HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nx-fleetgate-error: METHOD_NOT_ALLOWED\r\nconnection: close\r\n\r\n${body}`,
-  )
+  socket.end(rawErrorAnswer('METHOD_NOT_ALLOWED', 'CONNECT is not supported'))
 }

@@ -24,7 +24,7 @@ export function errorReply(req: IncomingMessage, code: ErrorCode, requestId?: st
   const wantsHtml = accept.includes('text/html') && !accept.startsWith('application/json')
   const body = wantsHtml
     ? `<!doctype html><html><head><title>${status} ${escapeHtml(code)}</title></head><body><h1>${status}</h1><p>${escapeHtml(message)}</p><p><code>${escapeHtml(code)}</code>${requestId ? ` request ${escapeHtml(requestId)}` : ''}</p></body></html>\n`
-    : `${JSON.stringify({ error: { code, status, message, ...(requestId ? { request_id: requestId } : {}) } })}\n`
+    : jsonErrorBody(code, message, requestId)
   return {
     status,
     headers: {
@@ -35,6 +35,12 @@ export function errorReply(req: IncomingMessage, code: ErrorCode, requestId?: st
     },
     body,
   }
+}
+
+/** The JSON body of a gateway error: `{"error":{"code","status","message","request_id"?}}` and a newline. */
+export function jsonErrorBody(code: ErrorCode, message: string = ERROR_CODES[code].message, requestId?: string): string {
+  const { status } = ERROR_CODES[code]
+  return `${JSON.stringify({ error: { code, status, message, ...(requestId ? { request_id: requestId } : {}) } })}\n`
 }
 
 /**
