@@ -2,7 +2,7 @@
 // the two targets named on the command line, the nginx backend on the load core, and the cleanup.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { startBackend } from './nginx.ts'
 import { findTools, pinSelf, planCpus } from './preflight.ts'
 import { stopAll, stopEverythingOnExit } from './processes.ts'
@@ -28,11 +28,12 @@ export function runPair(tag: string, measure: (pair: Pair) => Promise<void>): vo
   const run = async () => {
     const [nameA, nameB] = process.argv.slice(2)
     const known = allTargets().map((t) => t.target)
-    const a = known.find((t) => t.name === nameA)
-    const b = known.find((t) => t.name === nameB)
+    const a = findTarget(known, nameA)
+    const b = findTarget(known, nameB)
     if (a === undefined || b === undefined) {
       throw new Error(
-        `usage: bench/${tag}.ts TARGET_A TARGET_B (two of: ${known.map((t) => t.name).join(', ')}; the same twice is an A/A check)`,
+        `usage: bench/${tag}.ts TARGET_A TARGET_B (two of: ${known.map((t) => t.name).join(', ')}; the same twice is an A/A check; ` +
+          'TARGET@DIR runs the target from the checkout in DIR, set up with its own install, to compare two commits)',
       )
     }
     const { connections } = readSettings()
@@ -56,4 +57,13 @@ export function runPair(tag: string, measure: (pair: Pair) => Promise<void>): vo
       void stopAll().finally(() => process.exit(1))
     },
   )
+}
+
+/** The target named `name`, or for `NAME@DIR` target NAME run from the checkout in DIR (its own node_modules). */
+function findTarget(known: readonly Target[], name: string | undefined): Target | undefined {
+  const at = name?.indexOf('@') ?? -1
+  const target = known.find((t) => t.name === (at < 0 ? name : name?.slice(0, at)))
+  if (target === undefined || at < 0 || name === undefined) return target
+  const root = resolve(name.slice(at + 1))
+  return { name, describe: `${target.describe} (from ${root})`, start: (ctx) => target.start({ ...ctx, repoRoot: root }) }
 }

@@ -62,10 +62,12 @@ interface FleetgateVariant {
   logs?: boolean
   /** NODE_OPTIONS for the gateway's Node (V8 heap flags, say). */
   nodeOptions?: string
+  /** `headers_add` on the measured location: one more upstream request header. */
+  headersAdd?: string
 }
 
 function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
-  const { workers = 1, plugins = false, tracing, logs = false, nodeOptions } = variant
+  const { workers = 1, plugins = false, tracing, logs = false, nodeOptions, headersAdd } = variant
   const flags = workers > 1 ? ['--workers', String(workers)] : []
   const file =
     (plugins ? 'gateway-plugins.toml' : 'gateway.toml') +
@@ -82,6 +84,8 @@ function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
       const config = join(ctx.dir, `${name.replace(/\W+/g, '-')}-${port}.toml`)
       const values = { LISTEN: `127.0.0.1:${port}`, BACKEND: `127.0.0.1:${ctx.backendPort}` }
       let text = plugins ? renderGatewayConfig(values, GATEWAY_PLUGINS_TEMPLATE) : renderGatewayConfig(values)
+      // The measured location's last key is its methods: the header edit goes after them.
+      if (headersAdd !== undefined) text = text.replace('methods = ["GET", "POST"]\n', `$&headers_add = [${JSON.stringify(headersAdd)}]\n`)
       // Spans go to a local OTLP/HTTP sink that drops them.
       if (tracing !== undefined) text += `\n[tracing]\nendpoint = "${(await startOtlpSink()).url}"\nsampling_ratio = ${tracing}\n`
       if (logs) {
@@ -125,6 +129,9 @@ const nginxProxy: Target = {
   },
 }
 
+/** An unsampled W3C traceparent value (the length of the one tracing sends upstream). */
+const SAMPLE_TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00'
+
 /** The baseline every other target is compared with. */
 export const BASELINE = 'undici-minimal'
 
@@ -137,6 +144,14 @@ export function allTargets(): { target: Target; optIn?: string }[] {
     // Tracing on, nothing sampled: what an unsampled request costs (ab.ts against fleetgate-tracing).
     { target: fleetgate('fleetgate-tracing-0', { tracing: 0 }), optIn: 'BENCH_TARGETS=fleetgate-tracing-0' },
     { target: fleetgate('fleetgate-logs', { logs: true }) },
+    {
+      target: fleetgate('fleetgate-hdr-tp', { headersAdd: `traceparent:00-${'4bf92f3577b34da6a3ce929d0e0e4736'}-00f067aa0ba902b7-00` }),
+      optIn: 'BENCH_TARGETS=fleetgate-hdr-tp',
+    },
+    {
+      target: fleetgate('fleetgate-hdr-x', { headersAdd: `x-tp:${SAMPLE_TRACEPARENT}` }),
+      optIn: 'BENCH_TARGETS=fleetgate-hdr-x',
+    },
     // The plain gateway with V8's young generation capped at 32 MB (two 16 MB semi-spaces; V8 grows it to 64 MB under wrk).
     {
       target: fleetgate('fleetgate-semi16', { nodeOptions: '--max-semi-space-size=16' }),
