@@ -27,14 +27,29 @@ function sampledRequest(): void {
   const traceId = hex(requests, 32)
   const serverSpan = hex(requests * 2, 16)
   const t = Date.now()
-  let batch = handoff.batch
-  batch.push(CLIENT_KIND, traceId, hex(requests * 2 + 1, 16), serverSpan, false, '', 'GET api', t, t + 1, false)
-  batch.push('GET', '127.0.0.1', 8001, 'api', '127.0.0.1:8001', undefined, 200, undefined)
-  handoff.added()
-  batch = handoff.batch
-  batch.push(SERVER_KIND, traceId, serverSpan, '', false, '', 'GET bench', t, t + 2, false)
-  batch.push('GET', '/bench', 'http', '127.0.0.1', 8080, '1.1', '127.0.0.1', 'wrk/4.2.0', 200, 'bench', 'api', '127.0.0.1:8001', undefined)
-  handoff.added()
+  handoff.finished({
+    writeSpans(batch) {
+      batch.push(CLIENT_KIND, traceId, hex(requests * 2 + 1, 16), serverSpan, false, '', 'GET api', t, t + 1, false)
+      batch.push('GET', '127.0.0.1', 8001, 'api', '127.0.0.1:8001', undefined, 200, undefined)
+      batch.push(SERVER_KIND, traceId, serverSpan, '', false, '', 'GET bench', t, t + 2, false)
+      batch.push(
+        'GET',
+        '/bench',
+        'http',
+        '127.0.0.1',
+        8080,
+        '1.1',
+        '127.0.0.1',
+        'wrk/4.2.0',
+        200,
+        'bench',
+        'api',
+        '127.0.0.1:8001',
+        undefined,
+      )
+      return 2
+    },
+  })
 }
 
 /** CPU nanoseconds of each thread of this process other than the main one, by name and id. */

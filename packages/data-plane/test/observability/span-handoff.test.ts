@@ -11,19 +11,22 @@ import { pino } from 'pino'
 import { SpanHandoff } from '../../src/observability/tracing/span-handoff.ts'
 import { SERVER_ATTRIBUTES, SERVER_KIND } from '../../src/observability/tracing/span-record.ts'
 
-/** Finished spans a flush hands over at once (span-handoff.ts HANDOFF_BATCH). */
-const BATCH = 256
+/** Finished traces a flush hands over at once (span-handoff.ts HANDOFF_TRACES); one span each here. */
+const BATCH = 128
 
-/** Appends one finished server span, in span-record.ts's layout, and tells the handoff. */
+/** Hands over a finished trace of one server span, which it writes in span-record.ts's layout. */
 function addSpan(handoff: SpanHandoff, n: number): void {
   const traceId = n.toString(16).padStart(32, '0').replace(/^0/, 'a')
   const spanId = n.toString(16).padStart(16, '0').replace(/^0/, 'b')
   const start = Date.now()
-  handoff.batch.push(SERVER_KIND, traceId, spanId, '', false, '', 'GET api', start, start + 1, false)
   const attributes = ['GET', '/x', 'http', 'example.test', 80, '1.1', '127.0.0.1', undefined, 200, 'api', 'api', '127.0.0.1:1', undefined]
   assert.equal(attributes.length, SERVER_ATTRIBUTES.length)
-  handoff.batch.push(...attributes)
-  handoff.added()
+  handoff.finished({
+    writeSpans(batch) {
+      batch.push(SERVER_KIND, traceId, spanId, '', false, '', 'GET api', start, start + 1, false, ...attributes)
+      return 1
+    },
+  })
 }
 
 test('batches the export thread has not taken in are dropped, reported, and the handoff resumes once it caught up', async () => {

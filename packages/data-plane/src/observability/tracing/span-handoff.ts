@@ -2,13 +2,13 @@ import { Worker } from 'node:worker_threads'
 import type { Logger } from 'pino'
 import type { FromSpanWorker, SpanTarget, SpanValue, SpanWorkerData, ToSpanWorker } from './span-record.ts'
 
-/** Finished spans go to the export thread in batches: at most this long after they end... */
+/** Finished traces' spans go to the export thread in batches: at most this long after they end... */
 const HANDOFF_DELAY_MS = 200
-/** ...or as soon as this many are waiting. */
-const HANDOFF_BATCH = 256
+/** ...or as soon as this many traces are waiting (a server span and a client span each, mostly). */
+const HANDOFF_TRACES = 128
 /**
- * Batches handed over that the export thread has not taken in yet: past this many (16k spans at
- * most), a batch is dropped instead of queued. The thread falls behind only when it gets too
+ * Batches handed over that the export thread has not taken in yet: past this many (some 16k
+ * spans), a batch is dropped instead of queued. The thread falls behind only when it gets too
  * little CPU for the spans (a saturated core, a high sampling ratio); unbounded, its queue would
  * grow the process's memory for as long as that lasts.
  */
@@ -18,12 +18,19 @@ const SHUTDOWN_TIMEOUT_MS = 10_000
 /** The same warning of the export thread (a collector that is down) is logged at most this often. */
 const WARN_EVERY_MS = 60_000
 
+/** A sampled request's finished trace, whose spans are written out when the handoff flushes. */
+export interface FinishedTrace {
+  /** Appends the trace's spans to `batch` in span-record.ts's layout; returns how many. */
+  writeSpans(batch: SpanValue[]): number
+}
+
 /**
- * The main thread's end of the export thread: finished spans wait in a batch that is posted
- * every HANDOFF_DELAY_MS (or when HANDOFF_BATCH are waiting). The thread starts with the first
- * finished span, so tracing that samples nothing costs no thread and no SDK. If the thread
- * dies, tracing logs it once and drops spans from then on; the proxy goes on. A thread that
- * falls behind (MAX_WAITING_BATCHES) has spans dropped, not queued without bound.
+ * The main thread's end of the export thread: finished traces wait in a list, and every
+ * HANDOFF_DELAY_MS (or when HANDOFF_TRACES are waiting) their spans are written into one batch
+ * that is posted to the thread. The thread starts with the first finished trace, so tracing that
+ * samples nothing costs no thread and no SDK. If the thread dies, tracing logs it once and drops
+ * spans from then on; the proxy goes on. A thread that falls behind (MAX_WAITING_BATCHES) has
+ * spans dropped, not queued without bound.
  */
 export class SpanHandoff {
   readonly #data: SpanWorkerData
@@ -36,9 +43,8 @@ export class SpanHandoff {
   /** Spans dropped because the thread was behind, in all. */
   #dropped = 0
   #worker: Worker | undefined
-  #batch: SpanValue[] = []
-  /** Spans in #batch. */
-  #spans = 0
+  /** Finished traces whose spans have not been written out yet. */
+  #waiting: FinishedTrace[] = []
   #timer: NodeJS.Timeout | undefined
   #dead = false
   #shut: Promise<void> | undefined
@@ -54,19 +60,10 @@ export class SpanHandoff {
     this.#maxWaiting = maxWaitingBatches
   }
 
-  /** The batch a finished span's values are appended to (span-record.ts's layout); added() follows. */
-  get batch(): SpanValue[] {
-    return this.#batch
-  }
-
-  /** One span was appended to the batch. */
-  added(): void {
-    if (this.#dead || this.#shut !== undefined) {
-      this.#batch.length = 0
-      this.#spans = 0
-      return
-    }
-    if (++this.#spans >= HANDOFF_BATCH) this.#flush()
+  /** A sampled request's trace ended: its spans go with the next flush. */
+  finished(trace: FinishedTrace): void {
+    if (this.#dead || this.#shut !== undefined) return
+    if (this.#waiting.push(trace) >= HANDOFF_TRACES) this.#flush()
     else if (this.#timer === undefined) this.#timer = setTimeout(() => this.#flush(), HANDOFF_DELAY_MS).unref()
   }
 
@@ -105,11 +102,13 @@ export class SpanHandoff {
   #flush(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timer = undefined
-    if (this.#spans === 0 || this.#dead) return
-    const spans = this.#batch
-    const count = this.#spans
-    this.#batch = []
-    this.#spans = 0
+    const traces = this.#waiting
+    if (traces.length === 0) return
+    this.#waiting = []
+    if (this.#dead) return
+    const spans: SpanValue[] = []
+    let count = 0
+    for (let i = 0; i < traces.length; i++) count += (traces[i] as FinishedTrace).writeSpans(spans)
     if (this.#posted - Atomics.load(this.#taken, 0) >= this.#maxWaiting) {
       this.#dropped += count
       this.#warn('the span export thread is behind; spans were dropped', `${this.#dropped} spans dropped since tracing started`)

@@ -1,8 +1,10 @@
 // The export thread of tracing: the OpenTelemetry SDK's batch span processor and OTLP exporter
 // run here, in their own isolate, and take the span records the request path sends
-// (span-record.ts) as finished spans. Kept off the main thread because on it, even 1% of requests
-// sampled slowed every request by several percent (the SDK's code and objects, met rarely,
-// disturbed the proxy's optimised code and caches); here it costs the proxy a postMessage a batch.
+// (span-record.ts) as finished spans. Kept off the main thread, where an export (an OTLP body of
+// a few hundred spans serialized at once) would hold up the requests waiting behind it. On the
+// main thread, the SDK's node:http transport also cost every request: at 1 % sampled, +17.6 % CPU
+// a request (its client requests shared Node's http code with the proxy's server responses);
+// with an undici transport instead, +5.7 %, the same as this thread (bench/README.md, stop 17).
 import { parentPort, workerData } from 'node:worker_threads'
 import {
   type Attributes,

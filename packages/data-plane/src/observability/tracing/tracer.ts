@@ -9,14 +9,14 @@ import { peerAddress } from '../../proxy/client-ip.ts'
 import type { ForwardOutcome } from '../../proxy/forward.ts'
 import type { Backend } from '../../upstream/types.ts'
 import { attachTrace, type RequestTrace } from './request-trace.ts'
-import { SpanHandoff } from './span-handoff.ts'
-import { CLIENT_KIND, SERVER_KIND } from './span-record.ts'
+import { type FinishedTrace, SpanHandoff } from './span-handoff.ts'
+import { CLIENT_KIND, SERVER_KIND, type SpanValue } from './span-record.ts'
 import { newSpanId, newTraceId, unsampledTraceparent } from './traceparent.ts'
 
 /**
  * Tracing, loaded (dynamic import) only when a config sets `[tracing] endpoint`. The request path
- * decides sampling, draws the ids, sends the upstream its traceparent and records each finished
- * span as plain data; the OpenTelemetry SDK (provider, batch processor, OTLP exporter) makes and
+ * decides sampling, draws the ids, sends the upstream its traceparent and notes each span's facts,
+ * which the handoff has written out as plain data a few times a second; the OpenTelemetry SDK (provider, batch processor, OTLP exporter) makes and
  * exports the spans on a worker thread of its own (span-worker.ts), one per `[tracing]` table, so
  * that a reload can start a new one while the old one flushes.
  */
@@ -94,12 +94,17 @@ class Trace implements RequestTrace {
   }
 }
 
+/** Values a finished attempt keeps until its span is written: see SampledTrace.attemptEnd. */
+const ATTEMPT_VALUES = 8
+
 /**
  * A sampled request: its server span and a client span per upstream attempt. Their facts wait in
- * fields and are appended to the export batch as each span ends (span-record.ts), with no
- * object per span or per attribute set.
+ * fields (an ended attempt's in a flat list) until the handoff's next flush, which has each
+ * finished trace write its spans into the export batch (span-record.ts), with no object per span
+ * or per attribute set. The request path only notes the facts: the code that lays out the
+ * spans runs at the flush, a few times a second, and stays out of the proxy's hot functions.
  */
-class SampledTrace implements RequestTrace {
+class SampledTrace implements RequestTrace, FinishedTrace {
   readonly #exporter: SpanHandoff
   readonly #traceId: string
   readonly #spanId: string
@@ -122,6 +127,15 @@ class SampledTrace implements RequestTrace {
   #backend: Backend | undefined
   #upstream = ''
   #attempt = 0
+  /** Ended attempts, ATTEMPT_VALUES each: span id, start, end, backend, upstream, attempt number, status, error. */
+  readonly #attempts: (string | number | Backend | undefined)[] = []
+  // The server span's end, noted by end().
+  #endMs = 0
+  #location: string | undefined
+  #endUpstream: string | undefined
+  #status = 0
+  #error: ErrorCode | undefined
+  #endBackend: string | undefined
 
   constructor(exporter: SpanHandoff, req: IncomingMessage, parent: SpanContext | undefined) {
     this.#exporter = exporter
@@ -165,30 +179,48 @@ class SampledTrace implements RequestTrace {
     const spanId = this.#attemptSpanId
     if (spanId === undefined) return
     this.#attemptSpanId = undefined
-    const backend = this.#backend as Backend
-    const failed = error !== undefined || (status !== undefined && status >= 500)
-    const batch = this.#exporter.batch
-    batch.push(CLIENT_KIND, this.#traceId, spanId, this.#spanId, false, this.#traceState)
-    batch.push(`${this.#method} ${this.#upstream}`, this.#attemptStartMs, now(), failed)
-    // CLIENT_ATTRIBUTES
-    batch.push(this.#method, backend.host, backend.port, this.#upstream, backend.id)
-    batch.push(this.#attempt > 1 ? this.#attempt - 1 : undefined, status, failed ? (error ?? String(status)) : undefined)
-    this.#exporter.added()
+    this.#attempts.push(spanId, this.#attemptStartMs, now(), this.#backend, this.#upstream, this.#attempt, status, error)
   }
 
   end(location: string | undefined, upstream: string | undefined, outcome: ForwardOutcome): void {
     if (this.#attemptSpanId !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
-    const status = outcome.status
+    this.#endMs = now()
+    this.#location = location
+    this.#endUpstream = upstream
+    this.#status = outcome.status
+    this.#error = outcome.error
+    this.#endBackend = outcome.backend
+    this.#exporter.finished(this)
+  }
+
+  writeSpans(batch: SpanValue[]): number {
+    const method = this.#method
+    const attempts = this.#attempts
+    for (let at = 0; at < attempts.length; at += ATTEMPT_VALUES) {
+      const backend = attempts[at + 3] as Backend
+      const upstream = attempts[at + 4] as string
+      const attempt = attempts[at + 5] as number
+      const status = attempts[at + 6] as number | undefined
+      const error = attempts[at + 7] as ErrorCode | undefined
+      const failed = error !== undefined || (status !== undefined && status >= 500)
+      batch.push(CLIENT_KIND, this.#traceId, attempts[at] as string, this.#spanId, false, this.#traceState)
+      batch.push(`${method} ${upstream}`, attempts[at + 1] as number, attempts[at + 2] as number, failed)
+      // CLIENT_ATTRIBUTES
+      batch.push(method, backend.host, backend.port, upstream, backend.id)
+      batch.push(attempt > 1 ? attempt - 1 : undefined, status, failed ? (error ?? String(status)) : undefined)
+    }
+    const status = this.#status
+    const error = this.#error
+    const location = this.#location
     // An upstream error the client never saw (a stale cached answer served instead) stays on the
     // attempt's span: the request itself succeeded.
-    const errorType = (outcome.error !== undefined && status >= 400) || status >= 500 ? (outcome.error ?? String(status)) : undefined
-    const batch = this.#exporter.batch
+    const errorType = (error !== undefined && status >= 400) || status >= 500 ? (error ?? String(status)) : undefined
     batch.push(SERVER_KIND, this.#traceId, this.#spanId, this.#parentSpanId, this.#parentRemote, this.#traceState)
-    batch.push(location === undefined ? this.#method : `${this.#method} ${location}`, this.#startMs, now(), status >= 500)
+    batch.push(location === undefined ? method : `${method} ${location}`, this.#startMs, this.#endMs, status >= 500)
     // SERVER_ATTRIBUTES
-    batch.push(this.#method, this.#path, this.#scheme, this.#host, this.#port, this.#protocol, this.#client, this.#userAgent)
-    batch.push(status, location, upstream, outcome.backend, errorType)
-    this.#exporter.added()
+    batch.push(method, this.#path, this.#scheme, this.#host, this.#port, this.#protocol, this.#client, this.#userAgent)
+    batch.push(status, location, this.#endUpstream, this.#endBackend, errorType)
+    return attempts.length / ATTEMPT_VALUES + 1
   }
 }
 
