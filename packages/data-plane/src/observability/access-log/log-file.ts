@@ -108,13 +108,28 @@ export function openLogFile(path: string, rotation: Rotation, onError: (err: Err
       lastStamp = Math.max(Date.now(), lastStamp + 1)
       await rename(path, `${path}.${stamp(lastStamp)}`)
       size -= counted
+      // The new file exists once sonic-boom has reopened it: a rotation before that would find
+      // nothing to rename.
+      const reopened = new Promise<void>((resolve) => {
+        const done = () => {
+          dest.off('ready', done)
+          dest.off('error', done)
+          resolve()
+        }
+        dest.once('ready', done)
+        dest.once('error', done)
+      })
       dest.reopen()
-      await prune(path, rotation.maxFiles)
+      await Promise.all([reopened, prune(path, rotation.maxFiles)])
     } catch (err) {
       onError(err as Error)
+      return
     } finally {
       rotating = false
     }
+    // The lines written while it ran may have filled the new file already: with no more lines to
+    // come, nothing else would notice.
+    if (!failed && maxBytes !== undefined && size >= maxBytes) void rotate()
   }
   const scheduleMidnight = () => {
     const next = new Date()
