@@ -72,7 +72,8 @@ function fleetgate(name: string, variant: FleetgateVariant = {}): Target {
   const file =
     (plugins ? 'gateway-plugins.toml' : 'gateway.toml') +
     (tracing !== undefined ? ` + [tracing] sampling_ratio = ${tracing}` : '') +
-    (logs ? ' + access_log = "combined" to a file, [metrics] addr' : '')
+    (logs ? ' + access_log = "combined" to a file, [metrics] addr' : '') +
+    (headersAdd !== undefined ? ` + headers_add = "${headersAdd}" on the measured location` : '')
   // The plugin variant's jwt plugin reads the token from the query, so wrk needs no extra header.
   const path = plugins ? `${MEASURED_PATH}?token=${benchJwt()}` : MEASURED_PATH
   return {
