@@ -94,11 +94,7 @@ export function createObservability(options: {
     },
     observe(req, server, location, outcome) {
       const observers = byServer.get(server)
-      if (observers === undefined) {
-        // A server no config prepared (none should be): the trace still ends, so that its spans are exported.
-        if (everTraced) traceOf(req)?.end(location, undefined, outcome)
-        return
-      }
+      if (observers === undefined) return
       const endedAt = performance.now()
       const startedAt = (req as TrackedRequest)[kRequestStart] ?? endedAt
       const cell = (location === undefined ? undefined : observers.cells.get(location)) ?? observers.unrouted

@@ -1,10 +1,10 @@
 // The export thread of tracing: the OpenTelemetry SDK's batch span processor and OTLP exporter
 // run here, in their own isolate, and take the span records the request path sends
 // (span-record.ts) as finished spans. Kept off the main thread, where an export (an OTLP body of
-// a few hundred spans serialized at once) would hold up the requests waiting behind it. On the
-// main thread, the SDK's node:http transport also cost every request: at 1 % sampled, +17.6 % CPU
-// a request (its client requests shared Node's http code with the proxy's server responses);
-// with an undici transport instead, +5.7 %, the same as this thread (bench/README.md, stop 17).
+// a few hundred spans serialized at once) would hold up the requests waiting behind it. Measured
+// on the main thread at 1 % sampled: with the SDK's node:http transport +17.6 % CPU a request
+// (why is not proven: that client shares Node's http code with the proxy's server responses);
+// with an undici transport +5.7 %, the same as this thread (bench/README.md, stop 17).
 import { parentPort, workerData } from 'node:worker_threads'
 import {
   type Attributes,

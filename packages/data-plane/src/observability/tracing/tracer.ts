@@ -94,12 +94,22 @@ class Trace implements RequestTrace {
   }
 }
 
-/** Values a finished attempt keeps until its span is written: see SampledTrace.attemptEnd. */
-const ATTEMPT_VALUES = 8
+/** One upstream attempt of a sampled request: its client span's facts, kept until the span is written. */
+interface Attempt {
+  spanId: string
+  startMs: number
+  endMs: number
+  backend: Backend
+  upstream: string
+  /** 1 for the first attempt, 2 for the first retry... */
+  n: number
+  status: number | undefined
+  error: ErrorCode | undefined
+}
 
 /**
  * A sampled request: its server span and a client span per upstream attempt. Their facts wait in
- * fields (an ended attempt's in a flat list) until the handoff's next flush, which has each
+ * fields (each attempt's in a record) until the handoff's next flush, which has each
  * finished trace write its spans into the export batch (span-record.ts), with no object per span
  * or per attribute set. The request path only notes the facts: the code that lays out the
  * spans runs at the flush, a few times a second, and stays out of the proxy's hot functions.
@@ -121,21 +131,16 @@ class SampledTrace implements RequestTrace, FinishedTrace {
   readonly #protocol: string
   readonly #client: string
   readonly #userAgent: string | undefined
-  /** The open attempt's span id; undefined between attempts. */
-  #attemptSpanId: string | undefined
-  #attemptStartMs = 0
-  #backend: Backend | undefined
-  #upstream = ''
-  #attempt = 0
-  /** Ended attempts, ATTEMPT_VALUES each: span id, start, end, backend, upstream, attempt number, status, error. */
-  readonly #attempts: (string | number | Backend | undefined)[] = []
+  /** The open attempt; undefined between attempts. */
+  #open: Attempt | undefined
+  readonly #ended: Attempt[] = []
   // The server span's end, noted by end().
   #endMs = 0
   #location: string | undefined
-  #endUpstream: string | undefined
+  #upstream: string | undefined
   #status = 0
   #error: ErrorCode | undefined
-  #endBackend: string | undefined
+  #backend: string | undefined
 
   constructor(exporter: SpanHandoff, req: IncomingMessage, parent: SpanContext | undefined) {
     this.#exporter = exporter
@@ -161,13 +166,9 @@ class SampledTrace implements RequestTrace, FinishedTrace {
   }
 
   attemptStart(headers: string[], backend: Backend, upstream: string, n: number): string[] {
-    if (this.#attemptSpanId !== undefined) this.attemptEnd(undefined, undefined)
+    if (this.#open !== undefined) this.attemptEnd(undefined, undefined)
     const spanId = newSpanId()
-    this.#attemptSpanId = spanId
-    this.#attemptStartMs = now()
-    this.#backend = backend
-    this.#upstream = upstream
-    this.#attempt = n
+    this.#open = { spanId, startMs: now(), endMs: 0, backend, upstream, n, status: undefined, error: undefined }
     // The request's own list (built afresh per request): a retry's strip takes the last attempt's.
     removeTraceHeaders(headers)
     headers.push('traceparent', `00-${this.#traceId}-${spanId}-01`)
@@ -176,38 +177,35 @@ class SampledTrace implements RequestTrace, FinishedTrace {
   }
 
   attemptEnd(error: ErrorCode | undefined, status: number | undefined): void {
-    const spanId = this.#attemptSpanId
-    if (spanId === undefined) return
-    this.#attemptSpanId = undefined
-    this.#attempts.push(spanId, this.#attemptStartMs, now(), this.#backend, this.#upstream, this.#attempt, status, error)
+    const attempt = this.#open
+    if (attempt === undefined) return
+    this.#open = undefined
+    attempt.endMs = now()
+    attempt.status = status
+    attempt.error = error
+    this.#ended.push(attempt)
   }
 
   end(location: string | undefined, upstream: string | undefined, outcome: ForwardOutcome): void {
-    if (this.#attemptSpanId !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
+    if (this.#open !== undefined) this.attemptEnd(outcome.error, outcome.upstreamStatus)
     this.#endMs = now()
     this.#location = location
-    this.#endUpstream = upstream
+    this.#upstream = upstream
     this.#status = outcome.status
     this.#error = outcome.error
-    this.#endBackend = outcome.backend
+    this.#backend = outcome.backend
     this.#exporter.finished(this)
   }
 
   writeSpans(batch: SpanValue[]): number {
     const method = this.#method
-    const attempts = this.#attempts
-    for (let at = 0; at < attempts.length; at += ATTEMPT_VALUES) {
-      const backend = attempts[at + 3] as Backend
-      const upstream = attempts[at + 4] as string
-      const attempt = attempts[at + 5] as number
-      const status = attempts[at + 6] as number | undefined
-      const error = attempts[at + 7] as ErrorCode | undefined
+    for (const { spanId, startMs, endMs, backend, upstream, n, status, error } of this.#ended) {
       const failed = error !== undefined || (status !== undefined && status >= 500)
-      batch.push(CLIENT_KIND, this.#traceId, attempts[at] as string, this.#spanId, false, this.#traceState)
-      batch.push(`${method} ${upstream}`, attempts[at + 1] as number, attempts[at + 2] as number, failed)
+      batch.push(CLIENT_KIND, this.#traceId, spanId, this.#spanId, false, this.#traceState)
+      batch.push(`${method} ${upstream}`, startMs, endMs, failed)
       // CLIENT_ATTRIBUTES
       batch.push(method, backend.host, backend.port, upstream, backend.id)
-      batch.push(attempt > 1 ? attempt - 1 : undefined, status, failed ? (error ?? String(status)) : undefined)
+      batch.push(n > 1 ? n - 1 : undefined, status, failed ? (error ?? String(status)) : undefined)
     }
     const status = this.#status
     const error = this.#error
@@ -219,8 +217,8 @@ class SampledTrace implements RequestTrace, FinishedTrace {
     batch.push(location === undefined ? method : `${method} ${location}`, this.#startMs, this.#endMs, status >= 500)
     // SERVER_ATTRIBUTES
     batch.push(method, this.#path, this.#scheme, this.#host, this.#port, this.#protocol, this.#client, this.#userAgent)
-    batch.push(status, location, this.#endUpstream, this.#endBackend, errorType)
-    return attempts.length / ATTEMPT_VALUES + 1
+    batch.push(status, location, this.#upstream, this.#backend, errorType)
+    return this.#ended.length + 1
   }
 }
 
