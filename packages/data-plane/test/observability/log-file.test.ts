@@ -56,18 +56,17 @@ describe('access log file rotation', () => {
     assert.ok(current.length < 2000 + 2500, 'the live file restarted after the last rotation')
   })
 
-  test('counts the lines written while a rotation runs for the new file', async () => {
+  test('counts the lines written while a rotation runs for the new file, and rotates it once full', async () => {
     const path = join(dir, 'busy.log')
     const errors: Error[] = []
     const file = openLogFile(path, { maxBytes: 2000, daily: false, maxFiles: 5 }, (err) => errors.push(err))
     await new Promise((r) => setTimeout(r, 50)) // the file is open
     const line = `${'y'.repeat(99)}\n`
-    // 2000 bytes start a rotation; the next 1000, written while it runs, land in the new file.
-    for (let i = 0; i < 30; i++) file.write(line)
-    await waitFor('first rotation', async () => (await readdir(dir)).some((n) => n.startsWith('busy.log.')), 5000)
-    // 1500 more: the new file reaches 2500 bytes and must rotate too.
-    for (let i = 0; i < 15; i++) file.write(line)
-    await waitFor('second rotation', async () => (await readdir(dir)).filter((n) => n.startsWith('busy.log.')).length === 2, 5000)
+    // In one synchronous run: the 20th line (2000 bytes) starts a rotation, and the 25 after it
+    // (2500 bytes) are all written while it runs. They are counted for the new file, which is
+    // then full: it rotates as soon as the first rotation is done, with no more lines to come.
+    for (let i = 0; i < 45; i++) file.write(line)
+    await waitFor('two rotations', async () => (await readdir(dir)).filter((n) => n.startsWith('busy.log.')).length === 2, 5000)
     await file.close()
     assert.deepEqual(errors, [])
   })
