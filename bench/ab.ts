@@ -12,11 +12,10 @@
 //   node_modules/.bin/node bench/ab.ts fleetgate fleetgate   (A/A: how much the method itself moves)
 //   BENCH_AB_STARTS (default 4), BENCH_AB_PAIRS per start (default 4), BENCH_AB_BURST seconds
 //   (default 3), BENCH_CONNECTIONS (default 50)
-import { type Pair, runPair } from './pair.ts'
-import { waitUntilServing } from './readiness.ts'
+import { type Pair, ratioRow, runPair, startBoth } from './pair.ts'
 import { readGroupCpuTicks } from './rss.ts'
 import { positiveNumber, WRK_THREADS } from './settings.ts'
-import { median, percentChange, quantile } from './stats.ts'
+import { median, percentChange } from './stats.ts'
 import type { StartedTarget, TargetContext } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
 
@@ -40,7 +39,8 @@ async function burst(ctx: TargetContext, target: StartedTarget, seconds: number,
   return { rps: wrk.requestsPerSec, usPerRequest: (ticks * 10_000) / Math.max(wrk.requests, 1) }
 }
 
-async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
+async function measure(pair: Pair): Promise<void> {
+  const { a, b, ctx, connections } = pair
   const starts = positiveNumber('BENCH_AB_STARTS', 4, 50)
   const pairs = positiveNumber('BENCH_AB_PAIRS', 4, 200)
   const seconds = positiveNumber('BENCH_AB_BURST', 3, 60)
@@ -48,16 +48,7 @@ async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
   const cpuRatios: number[] = []
   const perStart: string[] = []
   for (let s = 0; s < starts; s++) {
-    // A first, then B first: neither always starts into the emptier machine.
-    const started: Partial<Record<'a' | 'b', StartedTarget>> = {}
-    for (const side of s % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
-      const target = side === 'a' ? a : b
-      const proc = await target.start(ctx)
-      await waitUntilServing(proc.process, proc.url, 20_000)
-      started[side] = proc
-    }
-    const sa = started.a as StartedTarget
-    const sb = started.b as StartedTarget
+    const [sa, sb] = await startBoth(pair, s)
     log(`start ${s + 1}/${starts}: warm-up, one burst each`)
     await burst(ctx, sa, seconds, connections)
     await burst(ctx, sb, seconds, connections)
@@ -80,16 +71,14 @@ async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
     perStart.push(pct(median(startRatios)))
     await Promise.all([sa.process.stop(), sb.process.stop()])
   }
-  const line = (label: string, ratios: number[]) =>
-    `| ${label} | ${pct(median(ratios))} | ${pct(quantile(ratios, 0.25))} .. ${pct(quantile(ratios, 0.75))} |`
   process.stdout.write(
     [
       `${b.name} against ${a.name}: ${starts} starts × ${pairs} pairs of ${seconds} s bursts, wrk -c${connections}, both proxies on CPU ${ctx.cpus.proxy}`,
       '',
       '| figure | median | middle half of the pairs |',
       '|---|---:|---:|',
-      line('req/s', rpsRatios),
-      line('proxy CPU per request', cpuRatios),
+      ratioRow('req/s', rpsRatios),
+      ratioRow('proxy CPU per request', cpuRatios),
       '',
       `req/s, median of each start: ${perStart.join(', ')}`,
       '',

@@ -22,11 +22,10 @@
 //   node_modules/.bin/node bench/concurrent.ts fleetgate fleetgate   (A/A: the method's own noise)
 //   BENCH_CC_STARTS (default 6), BENCH_CC_ROUNDS per start (default 5), BENCH_CC_BURST seconds
 //   (default 5), BENCH_CONNECTIONS per target (default 50)
-import { type Pair, runPair } from './pair.ts'
-import { waitUntilServing } from './readiness.ts'
+import { type Pair, ratioRow, runPair, startBoth } from './pair.ts'
 import { readGroupCpuNsByThread } from './rss.ts'
 import { positiveNumber, WRK_THREADS } from './settings.ts'
-import { median, percentChange, quantile } from './stats.ts'
+import { median, percentChange } from './stats.ts'
 import type { StartedTarget, TargetContext } from './targets.ts'
 import { parseWrkOutput, runWrk } from './wrk.ts'
 
@@ -78,7 +77,8 @@ function skipFailed(err: unknown): undefined {
   return undefined
 }
 
-async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
+async function measure(pair: Pair): Promise<void> {
+  const { a, b, ctx, connections } = pair
   const starts = positiveNumber('BENCH_CC_STARTS', 6, 50)
   const rounds = positiveNumber('BENCH_CC_ROUNDS', 5, 200)
   const seconds = positiveNumber('BENCH_CC_BURST', 5, 60)
@@ -87,14 +87,7 @@ async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
   const perStart: string[] = []
   let failed = 0
   for (let s = 0; s < starts; s++) {
-    const order = s % 2 === 0 ? [a, b] : [b, a]
-    const started: StartedTarget[] = []
-    for (const target of order) {
-      const proc = await target.start(ctx)
-      await waitUntilServing(proc.process, proc.url, 20_000)
-      started.push(proc)
-    }
-    const [sa, sb] = (s % 2 === 0 ? started : [...started].reverse()) as [StartedTarget, StartedTarget]
+    const [sa, sb] = await startBoth(pair, s)
     log(`start ${s + 1}/${starts}: warm-up`)
     await together(ctx, [sa, sb], seconds, connections).catch(skipFailed)
     const startRatios: number[] = []
@@ -118,16 +111,14 @@ async function measure({ a, b, ctx, connections }: Pair): Promise<void> {
     perStart.push(percentChange(median(startRatios), 1))
     await Promise.all([sa.process.stop(), sb.process.stop()])
   }
-  const line = (label: string, ratios: number[]) =>
-    `| ${label} | ${percentChange(median(ratios), 1)} | ${percentChange(quantile(ratios, 0.25), 1)} .. ${percentChange(quantile(ratios, 0.75), 1)} |`
   process.stdout.write(
     [
       `${b.name} against ${a.name}, loaded together: ${starts} starts × ${rounds} rounds of ${seconds} s, wrk -c${connections} each, both proxies on CPU ${ctx.cpus.proxy}`,
       '',
       '| figure | median | middle half of the rounds |',
       '|---|---:|---:|',
-      line('proxy CPU per request', cpuRatios),
-      line('req/s (not the figure: see the header)', rpsRatios),
+      ratioRow('proxy CPU per request', cpuRatios),
+      ratioRow('req/s (not the figure: see the header)', rpsRatios),
       '',
       `CPU per request, median of each start: ${perStart.join(', ')}`,
       ...(failed > 0 ? ['', `${failed} rounds left out: a request failed or timed out (see the log)`] : []),

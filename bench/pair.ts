@@ -6,8 +6,10 @@ import { join, resolve } from 'node:path'
 import { startBackend } from './nginx.ts'
 import { findTools, pinSelf, planCpus } from './preflight.ts'
 import { stopAll, stopEverythingOnExit } from './processes.ts'
+import { waitUntilServing } from './readiness.ts'
 import { readSettings } from './settings.ts'
-import { allTargets, type Target, type TargetContext } from './targets.ts'
+import { median, percentChange, quantile } from './stats.ts'
+import { allTargets, type StartedTarget, type Target, type TargetContext } from './targets.ts'
 
 const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '')
 
@@ -66,4 +68,24 @@ function findTarget(known: readonly Target[], name: string | undefined): Target 
   if (target === undefined || at < 0 || name === undefined) return target
   const root = resolve(name.slice(at + 1))
   return { name, describe: `${target.describe} (from ${root})`, start: (ctx) => target.start({ ...ctx, repoRoot: root }) }
+}
+
+/**
+ * Starts both targets of a pair, each serving before the next starts: `a` first on even starts,
+ * `b` first on odd ones, so that neither always starts into the emptier machine. Returns [a, b].
+ */
+export async function startBoth({ a, b, ctx }: Pair, start: number): Promise<[StartedTarget, StartedTarget]> {
+  const started: StartedTarget[] = []
+  for (const target of start % 2 === 0 ? [a, b] : [b, a]) {
+    const proc = await target.start(ctx)
+    await waitUntilServing(proc.process, proc.url, 20_000)
+    started.push(proc)
+  }
+  return (start % 2 === 0 ? started : started.reverse()) as [StartedTarget, StartedTarget]
+}
+
+/** A report row: the median of B/A `ratios` as a change, and the middle half of them. */
+export function ratioRow(label: string, ratios: readonly number[]): string {
+  const pct = (ratio: number) => percentChange(ratio, 1)
+  return `| ${label} | ${pct(median(ratios))} | ${pct(quantile(ratios, 0.25))} .. ${pct(quantile(ratios, 0.75))} |`
 }
